@@ -1,0 +1,29 @@
+"""Refuse to start in production with settings that would be unsafe on the internet."""
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def check_production_settings(settings: dict[str, Any]) -> None:
+    """Raise ImproperlyConfigured when HAYON_ENV=production meets a development-only value."""
+    if settings["HAYON_ENV"] != "production":
+        return
+
+    problems = []
+    if settings["DEBUG"]:
+        problems.append("DEBUG must be off")
+    if (
+        settings["SECRET_KEY"] == settings["DEFAULT_SECRET_KEY"]
+        or len(settings["SECRET_KEY"]) < 32
+    ):
+        problems.append("SECRET_KEY must be set to a random value of 32 characters or more")
+    if not settings["HAYON_CREDENTIALS_KEYS"]:
+        problems.append("HAYON_CREDENTIALS_KEYS must hold at least one Fernet key")
+    if settings["CELERY_BROKER_URL"].startswith("filesystem"):
+        problems.append("CELERY_BROKER_URL must point at RabbitMQ")
+
+    if problems:
+        raise ImproperlyConfigured(
+            "Refusing to start with HAYON_ENV=production: " + "; ".join(problems) + "."
+        )

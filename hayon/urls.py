@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter, SimpleRouter
+
+from platforms.api import AccountViewSet
+from posts.api import DeliveryViewSet, PostViewSet
+
+router = DefaultRouter()
+router.register("accounts", AccountViewSet, basename="account")
+router.register("posts", PostViewSet, basename="post")
+
+deliveries = SimpleRouter()
+deliveries.register("deliveries", DeliveryViewSet, basename="delivery")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/posts/<int:post_pk>/", include(deliveries.urls)),
+    path("api/", include(router.urls)),
+]

@@ -1,0 +1,245 @@
+"""Publish to Bluesky through the atproto SDK.
+
+The account stores the SDK's session string (access and refresh JWT) and the app password,
+both encrypted. We log in with the password only when connecting or when the refresh token is
+no longer accepted; createSession is limited to 30 calls per 5 minutes per account.
+"""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from atproto import Client, models
+from atproto_client.client.session import Session, SessionEvent
+from atproto_client.exceptions import (
+    BadRequestError,
+    NetworkError,
+    RateLimitExceededError,
+    RequestErrorBase,
+    UnauthorizedError,
+)
+from atproto_client.request import Request
+from django.conf import settings
+
+from platforms.base import MediaItem, Publisher, PublishRequest, PublishResult
+from platforms.bluesky.richtext import build_rich_text
+from platforms.bluesky.tid import new_tid
+from platforms.errors import (
+    AuthExpired,
+    PermanentError,
+    RateLimited,
+    ReconnectRequired,
+    TransientError,
+    Unconfirmed,
+)
+from platforms.models import Account
+
+logger = logging.getLogger(__name__)
+
+# Refresh a little before the SDK would (15 min), so the SDK never refreshes outside our lock.
+REFRESH_MARGIN = timedelta(minutes=20)
+TOKEN_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"}
+
+
+def post_url(did: str, rkey: str) -> str:
+    return f"{settings.HAYON_BLUESKY_WEB_URL.rstrip('/')}/profile/{did}/post/{rkey}"
+
+
+def new_client(service_url: str) -> Client:
+    return Client(base_url=service_url, request=Request(timeout=settings.HAYON_PLATFORM_TIMEOUT))
+
+
+def error_name(exc: RequestErrorBase) -> str:
+    content = getattr(exc.response, "content", None)
+    return getattr(content, "error", "") or ""
+
+
+def error_text(exc: RequestErrorBase) -> str:
+    content = getattr(exc.response, "content", None)
+    message = getattr(content, "message", None)
+    return message or error_name(exc) or str(exc)
+
+
+def session_expires_soon(session_string: str) -> bool:
+    expires = Session.decode(session_string).access_jwt_payload.exp
+    if expires is None:
+        return False
+    return datetime.fromtimestamp(expires, UTC) - REFRESH_MARGIN < datetime.now(UTC)
+
+
+def translate(exc: RequestErrorBase, *, ambiguous: bool) -> Exception:
+    """Return the shared error for an SDK error; `ambiguous` when a create may have landed."""
+    if isinstance(exc, RateLimitExceededError):
+        wait = exc.retry_after
+        if wait is None and exc.reset_at is not None:
+            wait = (exc.reset_at - datetime.now(UTC)).total_seconds()
+        return RateLimited(
+            "Bluesky asked us to slow down", retry_after=wait or 60, http_status=429
+        )
+
+    if isinstance(exc, UnauthorizedError) or error_name(exc) in TOKEN_ERRORS:
+        return AuthExpired(f"Bluesky did not accept the session: {error_text(exc)}")
+
+    if isinstance(exc, BadRequestError):
+        return PermanentError(f"Bluesky refused the post: {error_text(exc)}", http_status=400)
+
+    status = getattr(exc.response, "status_code", None)
+    if status == 413:
+        return PermanentError("Bluesky refused a file as too large", http_status=413)
+
+    if ambiguous:
+        return Unconfirmed(f"No clear answer from Bluesky ({exc}); checking before retrying")
+    return TransientError(f"Bluesky could not be reached: {exc}", http_status=status)
+
+
+class BlueskyPublisher(Publisher):
+    platform = "bluesky"
+
+    def new_idempotency_key(self) -> str:
+        return new_tid()
+
+    def connect(self, handle: str, app_password: str, service_url: str) -> dict:
+        """Log in once and return the account fields to store; raise PermanentError if refused."""
+        client = new_client(service_url)
+        try:
+            client.login(handle, app_password, fetch_bsky_profile=False)
+        except (UnauthorizedError, BadRequestError) as exc:
+            raise PermanentError(
+                f"Bluesky refused the handle or app password: {error_text(exc)}"
+            ) from exc
+        except RequestErrorBase as exc:
+            raise TransientError(f"Could not reach the Bluesky server at {service_url}") from exc
+
+        session = client.export_session_string()
+        me = Session.decode(session)
+        return {
+            "handle": me.handle,
+            "remote_id": me.did,
+            "base_url": service_url,
+            "credentials": {"session": session, "app_password": app_password},
+        }
+
+    def _client(self, account: Account) -> Client:
+        session = account.credentials.get("session")
+        if not session:
+            raise ReconnectRequired("The Bluesky account has no session; reconnect it")
+        if session_expires_soon(session):
+            raise AuthExpired("The Bluesky session is about to expire")
+
+        client = new_client(account.base_url or settings.HAYON_BLUESKY_SERVICE_URL)
+        client.login(session_string=session)
+
+        def persist(event: SessionEvent, new_session: Session) -> None:
+            # Refresh tokens rotate: the new one must be stored the moment we get it.
+            if event != SessionEvent.IMPORT:
+                account.store_credentials({**account.credentials, "session": new_session.encode()})
+
+        client.on_session_change(persist)
+        return client
+
+    def publish(self, account: Account, request: PublishRequest) -> PublishResult:
+        client = self._client(account)
+        did = account.remote_id
+
+        try:
+            rich = build_rich_text(request.text, lambda handle: self._resolve(client, handle))
+            embed = self._embed_images(client, request.media) if request.media else None
+        except RequestErrorBase as exc:
+            raise translate(exc, ambiguous=False) from exc
+
+        record = models.AppBskyFeedPost.Record(
+            text=rich.text,
+            facets=rich.facets or None,
+            embed=embed,
+            created_at=client.get_current_time_iso(),
+            langs=request.options.get("langs") or None,
+        )
+        try:
+            client.app.bsky.feed.post.create(did, record, rkey=request.idempotency_key)
+        except RequestErrorBase as exc:
+            raise translate(exc, ambiguous=True) from exc
+
+        return PublishResult(
+            remote_id=request.idempotency_key, url=post_url(did, request.idempotency_key)
+        )
+
+    def reconcile(self, account: Account, request: PublishRequest) -> PublishResult | None:
+        client = self._client(account)
+        try:
+            client.app.bsky.feed.post.get(account.remote_id, request.idempotency_key)
+        except BadRequestError as exc:
+            if error_name(exc) == "RecordNotFound":
+                return None
+            raise translate(exc, ambiguous=False) from exc
+        except RequestErrorBase as exc:
+            raise translate(exc, ambiguous=False) from exc
+
+        key = request.idempotency_key
+        return PublishResult(remote_id=key, url=post_url(account.remote_id, key))
+
+    def refresh_credentials(self, account: Account) -> None:
+        client = new_client(account.base_url or settings.HAYON_BLUESKY_SERVICE_URL)
+        session = account.credentials.get("session", "")
+        try:
+            client.login(session_string=session)
+            refreshed = client.com.atproto.server.refresh_session(
+                headers={"Authorization": f"Bearer {Session.decode(session).refresh_jwt}"},
+                ignore_session_check=True,
+            )
+            new_session = Session(
+                refreshed.handle,
+                refreshed.did,
+                refreshed.access_jwt,
+                refreshed.refresh_jwt,
+                Session.decode(session).pds_endpoint,
+            )
+            account.store_credentials({**account.credentials, "session": new_session.encode()})
+            return
+        except (UnauthorizedError, BadRequestError, ValueError):
+            logger.info("bluesky refresh token refused account=%s; logging in again", account.pk)
+        except NetworkError as exc:
+            raise TransientError("Could not reach Bluesky to refresh the session") from exc
+
+        self._login_again(account)
+
+    def _login_again(self, account: Account) -> None:
+        password = account.credentials.get("app_password")
+        if not password:
+            raise ReconnectRequired(account.reconnect_message())
+
+        try:
+            fields = self.connect(account.handle, password, account.base_url)
+        except PermanentError as exc:
+            raise ReconnectRequired(f"{account.reconnect_message()}: {exc.message}") from exc
+
+        account.store_credentials(fields["credentials"])
+
+    def check_account(self, account: Account) -> None:
+        client = self._client(account)
+        try:
+            client.com.atproto.server.get_session()
+        except RequestErrorBase as exc:
+            raise translate(exc, ambiguous=False) from exc
+
+    def _resolve(self, client: Client, handle: str) -> str | None:
+        try:
+            return client.resolve_handle(handle).did
+        except BadRequestError:
+            return None
+
+    def _embed_images(self, client: Client, media: tuple[MediaItem, ...]):
+        images = []
+        for item in media:
+            blob = client.upload_blob(item.read()).blob
+            images.append(
+                models.AppBskyEmbedImages.Image(
+                    alt=item.alt or "",
+                    image=blob,
+                    aspect_ratio=models.AppBskyEmbedDefs.AspectRatio(
+                        width=item.width, height=item.height
+                    ),
+                )
+            )
+        return models.AppBskyEmbedImages.Main(images=images)
+
+
+publisher = BlueskyPublisher()

@@ -1,0 +1,94 @@
+"""Connecting, checking and disconnecting accounts."""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from hayon.errors import Conflict, HayonError
+from platforms.errors import PermanentError, PublishError
+from platforms.models import Account, AccountHealth, Platform
+from platforms.registry import get_publisher
+
+logger = logging.getLogger(__name__)
+
+
+def save_account(owner, platform: str, fields: dict) -> tuple[Account, bool]:
+    """Create the account, or update the one already connected for the same remote id."""
+    with transaction.atomic():
+        account, created = Account.objects.select_for_update().get_or_create(
+            owner=owner,
+            platform=platform,
+            remote_id=fields["remote_id"],
+            defaults={"handle": fields["handle"]},
+        )
+        for name in ("handle", "base_url", "display_name", "token_expires_at", "limits"):
+            if name in fields:
+                setattr(account, name, fields[name])
+        account.health = AccountHealth.ACTIVE
+        account.health_reason = ""
+        account.last_error = ""
+        account.save()
+        account.store_credentials(fields["credentials"])
+
+    logger.info(
+        "account %s account=%s owner=%s platform=%s",
+        "connected" if created else "reconnected",
+        account.pk,
+        owner.pk,
+        platform,
+    )
+    return account, created
+
+
+def connect_bluesky(
+    owner, handle: str, app_password: str, service_url: str | None
+) -> tuple[Account, bool]:
+    service = (service_url or settings.HAYON_BLUESKY_SERVICE_URL).rstrip("/")
+    try:
+        fields = get_publisher(Platform.BLUESKY).connect(handle.lstrip("@"), app_password, service)
+    except PublishError as exc:
+        raise HayonError(exc.message, code="connect_failed", field="app_password") from exc
+
+    return save_account(owner, Platform.BLUESKY, fields)
+
+
+def check_account(account: Account) -> Account:
+    """Ask the platform whether the credentials still work; record the answer on the account."""
+    try:
+        get_publisher(account.platform).check_account(account)
+    except PermanentError as exc:
+        account.mark_needs_reconnect(exc.message)
+    except PublishError as exc:
+        if exc.code in ("auth_expired", "reconnect_required"):
+            account.mark_needs_reconnect(exc.message)
+        else:
+            account.last_error = exc.message
+            account.save(update_fields=["last_error", "updated_at"])
+    else:
+        account.mark_active()
+
+    account.refresh_from_db()
+    return account
+
+
+def disconnect_account(account: Account) -> None:
+    """Remove an account; refuse while deliveries to it are still waiting or publishing."""
+    waiting = account.deliveries.filter(
+        status__in=["pending", "queued", "publishing", "retrying"]
+    ).count()
+    if waiting:
+        raise Conflict(
+            f"{account} has {waiting} deliveries still waiting; cancel them first",
+            code="account_in_use",
+        )
+
+    if account.deliveries.exists():
+        # Published history keeps pointing at the account, so it is marked, not deleted.
+        account.health = AccountHealth.REVOKED
+        account.health_reason = "Disconnected by its owner"
+        account.credentials = {}
+        account.save()
+    else:
+        account.delete()
+    logger.info("account disconnected account=%s platform=%s", account.pk, account.platform)

@@ -1,0 +1,145 @@
+"""Sending delivery messages to the broker, and finding the ones that need sending.
+
+The database says when a delivery is due; a message only moves it. Deliveries due within the
+horizon get a message with a countdown (held by RabbitMQ's delayed-delivery queues); later
+ones wait in the database until the periodic dispatcher sends them. A message carries the
+delivery's version, so cancel and reschedule never need to find it in the broker.
+"""
+
+import logging
+import math
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from posts.models import WAITING, Delivery, DeliveryStatus
+
+logger = logging.getLogger(__name__)
+
+
+def countdown_for(due: datetime | None, now: datetime) -> int | None:
+    """Return the whole-second countdown for a message due at `due`, or None to send now.
+
+    With quorum queues Celery rejects countdowns under one second, and the delayed-delivery
+    exchanges work in whole seconds, so a delay is rounded to the nearest second, at least 1.
+    """
+    if due is None:
+        return None
+
+    delay = (due - now).total_seconds()
+    if delay < 0.5:
+        return None
+    return max(1, math.floor(delay + 0.5))
+
+
+def send(delivery: Delivery, now: datetime | None = None) -> None:
+    """Send the message that publishes this delivery at its next_attempt_at."""
+    from posts.tasks import publish_delivery
+
+    now = now or timezone.now()
+    countdown = countdown_for(delivery.next_attempt_at, now)
+    publish_delivery.apply_async(
+        kwargs={
+            "delivery_id": delivery.pk,
+            "version": delivery.version,
+            "platform": delivery.platform,
+        },
+        countdown=countdown,
+    )
+    logger.info(
+        "delivery message sent post=%s delivery=%s platform=%s version=%s countdown=%s",
+        delivery.post_id,
+        delivery.pk,
+        delivery.platform,
+        delivery.version,
+        countdown,
+    )
+
+
+def enqueue_if_due(delivery_ids: list[int]) -> int:
+    """Send messages for those of the deliveries that fall within the horizon; return how many.
+
+    Each is marked enqueued with a compare-and-set first, so two dispatchers (or a dispatcher
+    and a request) never both send it; a message lost on the way is found again by
+    `resend_lost`.
+    """
+    now = timezone.now()
+    horizon = now + timedelta(seconds=settings.HAYON_DISPATCH_HORIZON)
+    due = Delivery.objects.filter(
+        pk__in=delivery_ids,
+        status__in=WAITING,
+        enqueued_at__isnull=True,
+        next_attempt_at__lte=horizon,
+    )
+
+    sent = 0
+    for delivery in due:
+        claimed = Delivery.objects.filter(
+            pk=delivery.pk, version=delivery.version, enqueued_at__isnull=True
+        ).update(
+            enqueued_at=now,
+            status=(
+                DeliveryStatus.QUEUED
+                if delivery.status == DeliveryStatus.PENDING
+                else delivery.status
+            ),
+        )
+        if claimed:
+            send(delivery, now)
+            sent += 1
+
+    return sent
+
+
+def enqueue_on_commit(delivery_ids: list[int]) -> None:
+    transaction.on_commit(lambda: enqueue_if_due(delivery_ids))
+
+
+def dispatch_due() -> dict[str, int]:
+    """Send deliveries that entered the horizon, and re-send those whose message was lost."""
+    now = timezone.now()
+    horizon = now + timedelta(seconds=settings.HAYON_DISPATCH_HORIZON)
+    entering = list(
+        Delivery.objects.filter(
+            status__in=WAITING, enqueued_at__isnull=True, next_attempt_at__lte=horizon
+        ).values_list("pk", flat=True)
+    )
+    sent = enqueue_if_due(entering) if entering else 0
+
+    return {"sent": sent, "resent": resend_lost(now)}
+
+
+def resend_lost(now: datetime) -> int:
+    """Re-send deliveries still waiting well past their time: their message never arrived.
+
+    A duplicate is harmless: the task claims a delivery with a compare-and-set, and only one
+    message can win it.
+    """
+    grace = timedelta(seconds=settings.HAYON_LOST_MESSAGE_GRACE)
+    lost = Delivery.objects.filter(
+        Q(status__in=WAITING),
+        enqueued_at__lte=now - grace,
+        next_attempt_at__lte=now - grace,
+    )
+
+    resent = 0
+    for delivery in lost:
+        claimed = Delivery.objects.filter(
+            pk=delivery.pk, version=delivery.version, enqueued_at=delivery.enqueued_at
+        ).update(enqueued_at=now)
+        if claimed:
+            logger.warning(
+                "delivery message presumed lost, sending again post=%s delivery=%s "
+                "platform=%s due=%s",
+                delivery.post_id,
+                delivery.pk,
+                delivery.platform,
+                delivery.next_attempt_at.isoformat(),
+            )
+            send(delivery, now)
+            resent += 1
+
+    return resent
