@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
-from platforms.api import AccountViewSet
+from platforms.api import AccountViewSet, connect_urls
 from posts.api import DeliveryViewSet, PostViewSet
 
 router = DefaultRouter()
@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *connect_urls(),
     path("api/posts/<int:post_pk>/", include(deliveries.urls)),
     path("api/", include(router.urls)),
 ]

@@ -1,14 +1,17 @@
 """REST endpoints for connected accounts."""
 
+from importlib import import_module
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from platforms import services
-from platforms.models import Account, AccountHealth
-from platforms.serializers import AccountSerializer, BlueskyConnectSerializer
+from platforms.models import Account, AccountHealth, Platform
+from platforms.serializers import AccountSerializer
 
 
 class AccountViewSet(
@@ -26,23 +29,53 @@ class AccountViewSet(
     def perform_destroy(self, instance: Account) -> None:
         services.disconnect_account(instance)
 
-    @extend_schema(request=BlueskyConnectSerializer, responses={201: AccountSerializer})
-    @action(detail=False, methods=["post"])
-    def bluesky(self, request: Request) -> Response:
-        body = BlueskyConnectSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-
-        account, created = services.connect_bluesky(
-            request.user,
-            body.validated_data["handle"],
-            body.validated_data["app_password"],
-            body.validated_data.get("service_url"),
-        )
-
-        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(AccountSerializer(account).data, status=code)
-
     @extend_schema(request=None, responses=AccountSerializer)
     @action(detail=True, methods=["post"])
     def check(self, request: Request, pk: str) -> Response:
         return Response(AccountSerializer(services.check_account(self.get_object())).data)
+
+
+def connect_view(platform: str) -> type[APIView] | None:
+    """Return the view of POST /api/accounts/<platform>/, or None if it has no connect module.
+
+    Each platform package may hold `connect.py` with a `ConnectSerializer` and a
+    `connect(owner, data) -> fields` that verifies the credentials with the platform.
+    """
+    try:
+        module = import_module(f"platforms.{platform}.connect")
+    except ModuleNotFoundError:
+        return None
+
+    class ConnectView(APIView):
+        serializer_class = module.ConnectSerializer
+
+        @extend_schema(
+            request=module.ConnectSerializer,
+            responses={201: AccountSerializer, 200: AccountSerializer},
+            summary=f"Connect a {Platform(platform).label} account",
+            operation_id=f"accounts_connect_{platform}",
+        )
+        def post(self, request: Request) -> Response:
+            body = self.serializer_class(data=request.data)
+            body.is_valid(raise_exception=True)
+
+            account, created = services.connect_account(
+                request.user, platform, body.validated_data
+            )
+
+            code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            return Response(AccountSerializer(account).data, status=code)
+
+    ConnectView.__name__ = f"{platform.title()}ConnectView"
+    return ConnectView
+
+
+def connect_urls() -> list:
+    from django.urls import path
+
+    views = ((p, connect_view(p)) for p in Platform.values)
+    return [
+        path(f"api/accounts/{p}/", view.as_view(), name=f"account-connect-{p}")
+        for p, view in views
+        if view is not None
+    ]

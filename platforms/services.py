@@ -2,12 +2,13 @@
 
 import logging
 
-from django.conf import settings
+from importlib import import_module
+
 from django.db import transaction
 
 from hayon.errors import Conflict, HayonError
 from platforms.errors import PermanentError, PublishError
-from platforms.models import Account, AccountHealth, Platform
+from platforms.models import Account, AccountHealth
 from platforms.registry import get_publisher
 
 logger = logging.getLogger(__name__)
@@ -41,16 +42,15 @@ def save_account(owner, platform: str, fields: dict) -> tuple[Account, bool]:
     return account, created
 
 
-def connect_bluesky(
-    owner, handle: str, app_password: str, service_url: str | None
-) -> tuple[Account, bool]:
-    service = (service_url or settings.HAYON_BLUESKY_SERVICE_URL).rstrip("/")
+def connect_account(owner, platform: str, data: dict) -> tuple[Account, bool]:
+    """Verify the credentials with the platform and store the account; 400 when refused."""
+    module = import_module(f"platforms.{platform}.connect")
     try:
-        fields = get_publisher(Platform.BLUESKY).connect(handle.lstrip("@"), app_password, service)
+        fields = module.connect(owner, data)
     except PublishError as exc:
-        raise HayonError(exc.message, code="connect_failed", field="app_password") from exc
+        raise HayonError(exc.message, code="connect_failed") from exc
 
-    return save_account(owner, Platform.BLUESKY, fields)
+    return save_account(owner, platform, fields)
 
 
 def check_account(account: Account) -> Account:

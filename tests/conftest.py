@@ -1,6 +1,7 @@
 """Shared fixtures: real RabbitMQ (a vhost per run), a real Celery worker process, a real
 Bluesky PDS, and named users. See tests/README.md for what each end-to-end test needs."""
 
+import importlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -8,11 +9,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from hayon.celery import app as celery_app
+from tests.fakes import FAKES
 from tests.support.rabbitmq import VirtualHost
 from tests.support.worker import WorkerProcess
 
@@ -66,9 +69,29 @@ def database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def platform_env() -> dict[str, str]:
-    """Environment the worker needs to reach platform fakes; extended by platform fixtures."""
-    return {}
+def fakes() -> Iterator[dict]:
+    """Every fake platform server in tests/fakes, started once for the session."""
+    started = {}
+    for name, target in FAKES.items():
+        module_name, class_name = target.split(":")
+        started[name] = getattr(importlib.import_module(module_name), class_name)().start()
+    yield started
+    for fake in started.values():
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def platform_env(fakes) -> dict[str, str]:
+    """Settings the worker needs to reach the fakes (API base URLs and the like)."""
+    env: dict[str, str] = {}
+    for fake in fakes.values():
+        env.update(fake.env())
+
+    # The test process connects accounts itself, so it needs the same URLs as the worker.
+    for name, value in env.items():
+        if hasattr(django_settings, name):
+            setattr(django_settings, name, value)
+    return env
 
 
 @pytest.fixture(scope="session")

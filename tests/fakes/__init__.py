@@ -1,0 +1,10 @@
+"""Fake platform servers for end-to-end tests.
+
+FAKES maps a name to a factory returning a started fake with an `env()` method: the settings
+the worker process needs to reach it. tests/conftest.py starts them all once per session,
+before the worker, and passes their env to it. Add a platform's fake here.
+"""
+
+FAKES: dict[str, str] = {
+    # "instagram": "tests.fakes.instagram:InstagramFake",
+}
