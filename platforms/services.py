@@ -1,7 +1,6 @@
 """Connecting, checking and disconnecting accounts."""
 
 import logging
-
 from importlib import import_module
 
 from django.db import transaction
