@@ -16,6 +16,7 @@ deliveries.register("deliveries", DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/connect/", include("platforms.urls")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
