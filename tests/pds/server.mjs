@@ -75,7 +75,8 @@ let stopping = false;
 async function shutdown(code) {
   if (stopping) return;
   stopping = true;
-  // A wedged close must not leave the process (and the temp dir) behind.
+  // A wedged close must not leave the process (and the temp dir) behind; exits
+  // non-zero then.
   setTimeout(() => {
     fs.rmSync(tmp, { recursive: true, force: true });
     process.exit(code || 1);
