@@ -6,6 +6,8 @@ no longer accepted; createSession is limited to 30 calls per 5 minutes per accou
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from atproto import Client, models
@@ -44,8 +46,14 @@ def post_url(did: str, rkey: str) -> str:
     return f"{settings.HAYON_BLUESKY_WEB_URL.rstrip('/')}/profile/{did}/post/{rkey}"
 
 
-def new_client(service_url: str) -> Client:
-    return Client(base_url=service_url, request=Request(timeout=settings.HAYON_PLATFORM_TIMEOUT))
+@contextmanager
+def new_client(service_url: str) -> Iterator[Client]:
+    """Yield an SDK client and close its HTTP connections afterwards."""
+    request = Request(timeout=settings.HAYON_PLATFORM_TIMEOUT)
+    try:
+        yield Client(base_url=service_url, request=request)
+    finally:
+        request.close()
 
 
 def error_name(exc: RequestErrorBase) -> str:
@@ -99,17 +107,19 @@ class BlueskyPublisher(Publisher):
 
     def connect(self, handle: str, app_password: str, service_url: str) -> dict:
         """Log in once and return the account fields to store; raise PermanentError if refused."""
-        client = new_client(service_url)
-        try:
-            client.login(handle, app_password, fetch_bsky_profile=False)
-        except (UnauthorizedError, BadRequestError) as exc:
-            raise PermanentError(
-                f"Bluesky refused the handle or app password: {error_text(exc)}"
-            ) from exc
-        except RequestErrorBase as exc:
-            raise TransientError(f"Could not reach the Bluesky server at {service_url}") from exc
+        with new_client(service_url) as client:
+            try:
+                client.login(handle, app_password, fetch_bsky_profile=False)
+            except (UnauthorizedError, BadRequestError) as exc:
+                raise PermanentError(
+                    f"Bluesky refused the handle or app password: {error_text(exc)}"
+                ) from exc
+            except RequestErrorBase as exc:
+                raise TransientError(
+                    f"Could not reach the Bluesky server at {service_url}"
+                ) from exc
+            session = client.export_session_string()
 
-        session = client.export_session_string()
         me = Session.decode(session)
         return {
             "handle": me.handle,
@@ -118,26 +128,30 @@ class BlueskyPublisher(Publisher):
             "credentials": {"session": session, "app_password": app_password},
         }
 
-    def _client(self, account: Account) -> Client:
+    @contextmanager
+    def _client(self, account: Account) -> Iterator[Client]:
+        """Yield a client logged in with the stored session, which must not be near expiry."""
         session = account.credentials.get("session")
         if not session:
             raise ReconnectRequired("The Bluesky account has no session; reconnect it")
         if session_expires_soon(session):
             raise AuthExpired("The Bluesky session is about to expire")
 
-        client = new_client(account.base_url or settings.HAYON_BLUESKY_SERVICE_URL)
-        client.login(session_string=session)
-
         def persist(event: SessionEvent, new_session: Session) -> None:
             # Refresh tokens rotate: the new one must be stored the moment we get it.
             if event != SessionEvent.IMPORT:
                 account.store_credentials({**account.credentials, "session": new_session.encode()})
 
-        client.on_session_change(persist)
-        return client
+        with new_client(account.base_url or settings.HAYON_BLUESKY_SERVICE_URL) as client:
+            client.login(session_string=session)
+            client.on_session_change(persist)
+            yield client
 
     def publish(self, account: Account, request: PublishRequest) -> PublishResult:
-        client = self._client(account)
+        with self._client(account) as client:
+            return self._publish(client, account, request)
+
+    def _publish(self, client: Client, account: Account, request: PublishRequest) -> PublishResult:
         did = account.remote_id
 
         try:
@@ -163,43 +177,42 @@ class BlueskyPublisher(Publisher):
         )
 
     def reconcile(self, account: Account, request: PublishRequest) -> PublishResult | None:
-        client = self._client(account)
-        try:
-            client.app.bsky.feed.post.get(account.remote_id, request.idempotency_key)
-        except BadRequestError as exc:
-            if error_name(exc) == "RecordNotFound":
-                return None
-            raise translate(exc, ambiguous=False) from exc
-        except RequestErrorBase as exc:
-            raise translate(exc, ambiguous=False) from exc
+        with self._client(account) as client:
+            try:
+                client.app.bsky.feed.post.get(account.remote_id, request.idempotency_key)
+            except BadRequestError as exc:
+                if error_name(exc) == "RecordNotFound":
+                    return None
+                raise translate(exc, ambiguous=False) from exc
+            except RequestErrorBase as exc:
+                raise translate(exc, ambiguous=False) from exc
 
         key = request.idempotency_key
         return PublishResult(remote_id=key, url=post_url(account.remote_id, key))
 
     def refresh_credentials(self, account: Account) -> None:
-        client = new_client(account.base_url or settings.HAYON_BLUESKY_SERVICE_URL)
-        session = account.credentials.get("session", "")
         try:
-            client.login(session_string=session)
-            refreshed = client.com.atproto.server.refresh_session(
-                headers={"Authorization": f"Bearer {Session.decode(session).refresh_jwt}"},
-                ignore_session_check=True,
-            )
-            new_session = Session(
-                refreshed.handle,
-                refreshed.did,
-                refreshed.access_jwt,
-                refreshed.refresh_jwt,
-                Session.decode(session).pds_endpoint,
-            )
-            account.store_credentials({**account.credentials, "session": new_session.encode()})
-            return
+            old = Session.decode(account.credentials.get("session", ""))
+            with new_client(old.pds_endpoint or account.base_url) as client:
+                refreshed = client.com.atproto.server.refresh_session(
+                    headers={"Authorization": f"Bearer {old.refresh_jwt}"},
+                    ignore_session_check=True,
+                )
         except (UnauthorizedError, BadRequestError, ValueError):
             logger.info("bluesky refresh token refused account=%s; logging in again", account.pk)
+            self._login_again(account)
+            return
         except NetworkError as exc:
             raise TransientError("Could not reach Bluesky to refresh the session") from exc
 
-        self._login_again(account)
+        new_session = Session(
+            refreshed.handle,
+            refreshed.did,
+            refreshed.access_jwt,
+            refreshed.refresh_jwt,
+            old.pds_endpoint,
+        )
+        account.store_credentials({**account.credentials, "session": new_session.encode()})
 
     def _login_again(self, account: Account) -> None:
         password = account.credentials.get("app_password")
@@ -214,11 +227,11 @@ class BlueskyPublisher(Publisher):
         account.store_credentials(fields["credentials"])
 
     def check_account(self, account: Account) -> None:
-        client = self._client(account)
-        try:
-            client.com.atproto.server.get_session()
-        except RequestErrorBase as exc:
-            raise translate(exc, ambiguous=False) from exc
+        with self._client(account) as client:
+            try:
+                client.com.atproto.server.get_session()
+            except RequestErrorBase as exc:
+                raise translate(exc, ambiguous=False) from exc
 
     def _resolve(self, client: Client, handle: str) -> str | None:
         try:
