@@ -99,7 +99,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("HAYON_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing folder.
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 WHITENOISE_USE_FINDERS = True
 
@@ -146,6 +147,8 @@ if CELERY_BROKER_URL.startswith("filesystem"):
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+# Celery beat's own scheduler, plus a heartbeat for its healthcheck (hayon/health.py).
+CELERY_BEAT_SCHEDULER = "hayon.health:HeartbeatScheduler"
 
 # Publishing and scheduling.
 HAYON_DISPATCH_HORIZON = env.int("HAYON_DISPATCH_HORIZON", default=900)
@@ -158,9 +161,82 @@ HAYON_RETRY_JITTER = env.float("HAYON_RETRY_JITTER", default=0.2)
 HAYON_PLATFORM_TIMEOUT = env.float("HAYON_PLATFORM_TIMEOUT", default=30.0)
 HAYON_HELD_RETRY_LIMIT = env.int("HAYON_HELD_RETRY_LIMIT", default=900)
 
+# Media (see docs/media.md). With no bucket, uploads go to the local backend under
+# HAYON_MEDIA_ROOT through app-signed URLs; with one, browsers upload straight to S3 or any
+# S3-compatible store. Credentials left empty fall back to boto3's own chain (AWS_* names,
+# instance roles).
+HAYON_MEDIA_ROOT = Path(env.str("HAYON_MEDIA_ROOT", default=str(HAYON_DATA_DIR / "media")))
+HAYON_MEDIA_MAX_BYTES = env.int("HAYON_MEDIA_MAX_BYTES", default=20_000_000)
+HAYON_MEDIA_UPLOAD_TTL = env.int("HAYON_MEDIA_UPLOAD_TTL", default=900)
+HAYON_MEDIA_FETCH_TTL = env.int("HAYON_MEDIA_FETCH_TTL", default=7 * 24 * 3600)
+HAYON_MEDIA_CORS_ORIGINS = env.list("HAYON_MEDIA_CORS_ORIGINS", default=[HAYON_PUBLIC_URL])
+HAYON_S3_BUCKET = env.str("HAYON_S3_BUCKET", default="")
+HAYON_S3_ENDPOINT_URL = env.str("HAYON_S3_ENDPOINT_URL", default="")
+HAYON_S3_PUBLIC_ENDPOINT_URL = env.str("HAYON_S3_PUBLIC_ENDPOINT_URL", default="")
+HAYON_S3_PUBLIC_URL = env.str("HAYON_S3_PUBLIC_URL", default="").rstrip("/")
+HAYON_S3_REGION = env.str("HAYON_S3_REGION", default="us-east-1")
+HAYON_S3_ACCESS_KEY_ID = env.str("HAYON_S3_ACCESS_KEY_ID", default="")
+HAYON_S3_SECRET_ACCESS_KEY = env.str("HAYON_S3_SECRET_ACCESS_KEY", default="")
+HAYON_S3_ADDRESSING_STYLE = env.str(
+    "HAYON_S3_ADDRESSING_STYLE", default="path" if HAYON_S3_ENDPOINT_URL else "auto"
+)
+
 # Platforms.
 HAYON_BLUESKY_SERVICE_URL = env.str("HAYON_BLUESKY_SERVICE_URL", default="https://bsky.social")
 HAYON_BLUESKY_WEB_URL = env.str("HAYON_BLUESKY_WEB_URL", default="https://bsky.app")
+
+# Meta (Facebook Pages, Instagram, Threads) and Tumblr; see docs/connecting-accounts.md.
+# The API URLs are settings so tests and staging can point at fake or recorded servers.
+HAYON_GRAPH_API_URL = env.str("HAYON_GRAPH_API_URL", default="https://graph.facebook.com/v23.0")
+HAYON_META_DIALOG_URL = env.str(
+    "HAYON_META_DIALOG_URL", default="https://www.facebook.com/v23.0/dialog/oauth"
+)
+HAYON_META_APP_ID = env.str("HAYON_META_APP_ID", default="")
+HAYON_META_APP_SECRET = env.str("HAYON_META_APP_SECRET", default="")
+HAYON_META_REDIRECT_URL = env.str("HAYON_META_REDIRECT_URL", default="")
+HAYON_INSTAGRAM_API_URL = env.str(
+    "HAYON_INSTAGRAM_API_URL", default="https://graph.instagram.com/v23.0"
+)
+HAYON_INSTAGRAM_AUTHORIZE_URL = env.str(
+    "HAYON_INSTAGRAM_AUTHORIZE_URL", default="https://www.instagram.com/oauth/authorize"
+)
+HAYON_INSTAGRAM_TOKEN_URL = env.str(
+    "HAYON_INSTAGRAM_TOKEN_URL", default="https://api.instagram.com/oauth/access_token"
+)
+HAYON_INSTAGRAM_APP_ID = env.str("HAYON_INSTAGRAM_APP_ID", default="")
+HAYON_INSTAGRAM_APP_SECRET = env.str("HAYON_INSTAGRAM_APP_SECRET", default="")
+HAYON_INSTAGRAM_REDIRECT_URL = env.str("HAYON_INSTAGRAM_REDIRECT_URL", default="")
+HAYON_THREADS_API_URL = env.str("HAYON_THREADS_API_URL", default="https://graph.threads.net/v1.0")
+HAYON_THREADS_AUTHORIZE_URL = env.str(
+    "HAYON_THREADS_AUTHORIZE_URL", default="https://threads.net/oauth/authorize"
+)
+HAYON_THREADS_APP_ID = env.str("HAYON_THREADS_APP_ID", default="")
+HAYON_THREADS_APP_SECRET = env.str("HAYON_THREADS_APP_SECRET", default="")
+HAYON_THREADS_REDIRECT_URL = env.str("HAYON_THREADS_REDIRECT_URL", default="")
+HAYON_TUMBLR_API_URL = env.str("HAYON_TUMBLR_API_URL", default="https://api.tumblr.com")
+HAYON_TUMBLR_AUTHORIZE_URL = env.str(
+    "HAYON_TUMBLR_AUTHORIZE_URL", default="https://www.tumblr.com/oauth2/authorize"
+)
+HAYON_TUMBLR_CLIENT_ID = env.str("HAYON_TUMBLR_CLIENT_ID", default="")
+HAYON_TUMBLR_CLIENT_SECRET = env.str("HAYON_TUMBLR_CLIENT_SECRET", default="")
+HAYON_TUMBLR_REDIRECT_URL = env.str("HAYON_TUMBLR_REDIRECT_URL", default="")
+# Containers (Instagram, Threads) are polled this long within one attempt, then the attempt
+# retries later and picks up the same container.
+HAYON_CONTAINER_POLL_SECONDS = env.float("HAYON_CONTAINER_POLL_SECONDS", default=60.0)
+HAYON_CONTAINER_POLL_INTERVAL = env.float("HAYON_CONTAINER_POLL_INTERVAL", default=3.0)
+# When a daily publishing quota is used up, try again this much later.
+HAYON_QUOTA_RETRY_SECONDS = env.int("HAYON_QUOTA_RETRY_SECONDS", default=3600)
+# Token upkeep (platforms/tasks.py): how often it runs and how long before expiry it renews.
+HAYON_TOKEN_UPKEEP_INTERVAL = env.float("HAYON_TOKEN_UPKEEP_INTERVAL", default=3600.0)
+HAYON_META_TOKEN_REFRESH_LEAD = env.int("HAYON_META_TOKEN_REFRESH_LEAD", default=7 * 24 * 3600)
+HAYON_TUMBLR_TOKEN_REFRESH_LEAD = env.int("HAYON_TUMBLR_TOKEN_REFRESH_LEAD", default=600)
+
+# Heartbeats of the worker and beat, read by `python -m hayon.health heartbeat` (compose
+# healthchecks). Keep the folder private to one container: a shared one would let a live
+# worker hide a dead one.
+HAYON_HEARTBEAT_DIR = env.str("HAYON_HEARTBEAT_DIR", default="/tmp/hayon-heartbeat")  # noqa: S108
+HAYON_HEARTBEAT_INTERVAL = env.float("HAYON_HEARTBEAT_INTERVAL", default=10.0)
+HAYON_HEARTBEAT_MAX_AGE = env.float("HAYON_HEARTBEAT_MAX_AGE", default=60.0)
 
 HAYON_LOG_FORMAT = env.str("HAYON_LOG_FORMAT", default="text")
 HAYON_LOG_LEVEL = env.str("HAYON_LOG_LEVEL", default="INFO")

@@ -95,7 +95,9 @@ def enqueue_if_due(delivery_ids: list[int]) -> int:
 
 
 def enqueue_on_commit(delivery_ids: list[int]) -> None:
-    transaction.on_commit(lambda: enqueue_if_due(delivery_ids))
+    """Send after the transaction commits. A broker failure is logged, not raised: the rows
+    are committed and the dispatcher re-sends them once HAYON_LOST_MESSAGE_GRACE has passed."""
+    transaction.on_commit(lambda: enqueue_if_due(delivery_ids), robust=True)
 
 
 def dispatch_due() -> dict[str, int]:

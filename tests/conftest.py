@@ -49,7 +49,6 @@ def broker() -> Iterator[VirtualHost]:
     vhost = VirtualHost().create()
     celery_app.conf.broker_url = vhost.url
     celery_app.conf.broker_transport_options = {"confirm_publish": True}
-    celery_app.pool.force_close_all()
     yield vhost
     celery_app.pool.force_close_all()
     vhost.delete()
@@ -109,7 +108,9 @@ def worker_env(django_db_setup, django_db_blocker, broker, platform_env) -> dict
 
 @pytest.fixture(scope="session")
 def worker(worker_env) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(worker_env, ARTIFACTS / "logs" / "worker.log").start()
+    # One log per test run (several runs may share a machine); tests read worker.log_path.
+    log_path = ARTIFACTS / "logs" / f"worker-{os.getpid()}.log"
+    process = WorkerProcess(worker_env, log_path).start()
     yield process
     process.stop()
 

@@ -143,7 +143,7 @@ class BlueskyPublisher(Publisher):
                 account.store_credentials({**account.credentials, "session": new_session.encode()})
 
         with new_client(account.base_url or settings.HAYON_BLUESKY_SERVICE_URL) as client:
-            client.login(session_string=session)
+            client.login(session_string=session, fetch_bsky_profile=False)
             client.on_session_change(persist)
             yield client
 
