@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
+from media import urls as media_urls
 from platforms.api import AccountViewSet, connect_urls
 from posts.api import DeliveryViewSet, PostViewSet
 
@@ -22,5 +23,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *connect_urls(),
     path("api/posts/<int:post_pk>/", include(deliveries.urls)),
+    # Before the router, whose posts/<pk>/ would otherwise take "media".
+    path("api/posts/media/", include(media_urls.api_urls)),
+    path("media/", include(media_urls.file_urls)),
     path("api/", include(router.urls)),
 ]

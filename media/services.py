@@ -1,9 +1,26 @@
-"""Media checks when a post uses uploads: owner, upload finished, size and real type."""
+"""Media a person uploads: signing the upload, checking it when a post uses it, moving it.
 
+posts/services.py calls `media_for_post` while checking a post (validate and create) and
+`attach_to_post` inside the transaction that creates the post.
+"""
+
+import logging
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from hayon.errors import HayonError
-from media.models import Media
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from hayon.errors import Conflict, HayonError
+from media import prepare
+from media.checks import MediaProblem, check_upload
+from media.images import EXTENSIONS, NotAnImage
+from media.models import Media, MediaStatus
+from media.storage import StorageError, UploadTarget, backend_of, default_backend_name
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -14,42 +31,183 @@ class MediaChoice:
     alt: str = ""
 
 
+def start_upload(owner, filename: str, content_type: str, size: int) -> tuple[Media, UploadTarget]:
+    """Create the media row and return it with where and how the client sends the bytes.
+
+    Refuse a type or size no platform takes. The key is ours (`temp/<owner>/<uuid>.<ext>`,
+    the extension from the declared type); the filename is kept for display only.
+    """
+    extension = EXTENSIONS.get(content_type)
+    if extension is None:
+        accepted = ", ".join(EXTENSIONS)
+        raise HayonError(
+            f"{content_type} is not accepted; send one of {accepted}",
+            code="media_type_refused",
+            field="content_type",
+        )
+    limit = settings.HAYON_MEDIA_MAX_BYTES
+    if size > limit:
+        raise HayonError(
+            f"{size} bytes is over the upload limit of {limit} bytes",
+            code="media_too_large",
+            field="size",
+        )
+
+    token = uuid.uuid4()
+    media = Media(
+        uuid=token,
+        owner=owner,
+        backend=default_backend_name(),
+        filename=filename[:255],
+        content_type=content_type,
+        size=size,
+        key=f"temp/{owner.pk}/{token}.{extension}",
+    )
+    target = backend_of(media).upload_target(media)
+    media.upload_expires_at = target.expires_at
+    media.save()
+
+    logger.info(
+        "media upload signed media=%s owner=%s type=%s bytes=%s backend=%s",
+        media.pk,
+        owner.pk,
+        content_type,
+        size,
+        media.backend,
+    )
+    return media, target
+
+
 def media_for_post(owner, choices: list[MediaChoice]) -> tuple[list[Media], list[dict]]:
-    """Return the caller's media in the order asked, and a problem for each unusable id.
+    """Return the caller's checked media in the order asked, and a problem for each bad one.
 
     Another user's media id is reported exactly like a missing one, so ids reveal nothing.
+    Each object is checked where it lies (media/checks.py); width, height and ETag are set on
+    the returned rows, not saved: `attach_to_post` saves them with the post.
     """
-    found = {
-        m.pk: m for m in Media.objects.owned_by(owner).filter(pk__in=[c.media_id for c in choices])
-    }
-    media, problems = [], []
+    wanted = [choice.media_id for choice in choices]
+    found = {m.pk: m for m in Media.objects.owned_by(owner).filter(pk__in=wanted)}
+    media: list[Media] = []
+    problems: list[dict[str, Any]] = []
 
     for position, choice in enumerate(choices):
+        where = f"media[{position}].id"
         item = found.get(choice.media_id)
         if item is None:
             problems.append(
-                {
-                    "code": "media_not_found",
-                    "message": f"media {choice.media_id} does not exist",
-                    "field": f"media[{position}].id",
-                }
+                problem("media_not_found", f"media {choice.media_id} does not exist", where)
             )
             continue
+        if choice.media_id in wanted[:position]:
+            problems.append(problem("media_repeated", f"media {item.pk} is used twice", where))
+            continue
+
+        try:
+            item.checked_data = check_upload(item, backend_of(item))
+        except MediaProblem as exc:
+            problems.append(problem(exc.code, exc.message, where))
+            continue
+        except StorageError as exc:
+            problems.append(problem("storage_unavailable", f"media {item.pk}: {exc}", where))
+            continue
+
         item.alt = choice.alt or item.alt
         media.append(item)
 
     return media, problems
 
 
+def problem(code: str, message: str, field: str) -> dict[str, str]:
+    return {"code": code, "message": message, "field": field}
+
+
+def post_key(media: Media, post_id: int) -> str:
+    return f"posts/{media.owner_id}/{post_id}/{media.uuid}.{media.extension}"
+
+
 def attach_to_post(owner, post_id: int, media: list[Media]) -> None:
-    """Store the checked media under the post (see media/uploads.py for the S3 flow)."""
+    """Move each checked upload under the post, save its facts, and mark it used.
+
+    Runs inside the transaction that creates the post. The copy is made now, so a committed
+    row always names an object that exists; the temp/ object is deleted only once the
+    transaction commits. If it rolls back, the row still names its temp/ object, the user can
+    try again, and the copy under posts/<owner>/<post>/ is left unreferenced: harmless, and
+    removed by `manage.py media_cleanup` (see docs/media.md).
+    """
+    ids = [item.pk for item in media]
+    locked = {m.pk: m for m in Media.objects.select_for_update().filter(pk__in=ids, owner=owner)}
+
     for item in media:
-        item.save(update_fields=["alt", "updated_at"])
+        # Two posts racing for one upload: the row lock decides, the loser gets a 409.
+        current = locked.get(item.pk)
+        if current is None or current.status != MediaStatus.AWAITING_UPLOAD:
+            raise Conflict(
+                f"media {item.pk} is already used by a post; upload the image again",
+                code="media_in_use",
+                field="media",
+            )
+        move_under_post(item, post_id)
 
 
-def check_upload(item: Media) -> None:
-    """Raise HayonError when the object behind a media row is not what was declared."""
-    if item.status != "ready":
+def move_under_post(item: Media, post_id: int) -> None:
+    backend = backend_of(item)
+    upload_key, destination = item.key, post_key(item, post_id)
+    data = getattr(item, "checked_data", None)
+
+    try:
+        backend.copy(upload_key, destination, etag=item.etag)
+        if data is not None:
+            thumb = prepare.thumbnail(data)
+            item.thumbnail_key = destination.rsplit(".", 1)[0] + ".thumb.jpg"
+            backend.save(item.thumbnail_key, thumb.data, thumb.content_type)
+    except (StorageError, NotAnImage) as exc:
         raise HayonError(
-            f"media {item.pk} has not finished uploading", code="upload_missing", field="media"
+            f"media {item.pk} could not be stored: {exc}", code="storage_unavailable"
+        ) from exc
+
+    item.key = destination
+    item.status = MediaStatus.READY
+    item.attached_at = timezone.now()
+    item.save(
+        update_fields=[
+            "key",
+            "thumbnail_key",
+            "status",
+            "attached_at",
+            "width",
+            "height",
+            "etag",
+            "alt",
+            "updated_at",
+        ]
+    )
+    transaction.on_commit(lambda: delete_quietly(item, upload_key))
+    logger.info(
+        "media attached media=%s post=%s owner=%s key=%s",
+        item.pk,
+        post_id,
+        item.owner_id,
+        destination,
+    )
+
+
+def delete_quietly(item: Media, key: str) -> None:
+    """Delete an object nobody needs any more; a failure is only logged (the temp/ lifecycle
+    rule or media_cleanup removes it later)."""
+    try:
+        backend_of(item).delete(key)
+    except StorageError:
+        logger.warning("media object left behind media=%s key=%s", item.pk, key, exc_info=True)
+
+
+def delete_unused(media: Media) -> None:
+    """Delete a media row no post uses, with its object; refuse one a post uses."""
+    if media.status == MediaStatus.READY:
+        raise Conflict(
+            f"media {media.pk} is used by a post and cannot be deleted", code="media_in_use"
         )
+
+    media_id, key = media.pk, media.key
+    media.delete()
+    delete_quietly(media, key)
+    logger.info("media deleted media=%s owner=%s", media_id, media.owner_id)

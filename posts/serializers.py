@@ -145,15 +145,21 @@ class PostSerializer(serializers.ModelSerializer):
         ]
 
     def get_media(self, post: Post) -> list[dict]:
+        from media.serializers import media_urls
+
         return [
             {
                 "id": item.media_id,
                 "content_type": item.media.content_type,
+                "size": item.media.size,
                 "width": item.media.width,
                 "height": item.media.height,
                 "alt": item.media.alt,
+                # Signed for HAYON_MEDIA_FETCH_TTL (or public-bucket) URLs: image and thumbnail.
+                **media_urls(item.media),
             }
-            for item in post.post_media.select_related("media")
+            # .all() uses the viewset's prefetch of post_media__media.
+            for item in post.post_media.all()
         ]
 
 

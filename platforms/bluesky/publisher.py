@@ -240,15 +240,27 @@ class BlueskyPublisher(Publisher):
             return None
 
     def _embed_images(self, client: Client, media: tuple[MediaItem, ...]):
+        from media import prepare
+        from media.images import NotAnImage
+        from media.storage import StorageError
+
         images = []
         for item in media:
-            blob = client.upload_blob(item.read()).blob
+            # Only an image over Bluesky's byte limit is re-encoded; the aspect ratio sent is
+            # the one of the bytes uploaded.
+            try:
+                prepared = prepare.for_bluesky(item.read())
+            except StorageError as exc:
+                raise TransientError(f"An image could not be read from storage: {exc}") from exc
+            except (NotAnImage, prepare.CannotPrepare) as exc:
+                raise PermanentError(f"An image could not be prepared for Bluesky: {exc}") from exc
+            blob = client.upload_blob(prepared.data).blob
             images.append(
                 models.AppBskyEmbedImages.Image(
                     alt=item.alt or "",
                     image=blob,
                     aspect_ratio=models.AppBskyEmbedDefs.AspectRatio(
-                        width=item.width, height=item.height
+                        width=prepared.width, height=prepared.height
                     ),
                 )
             )

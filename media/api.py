@@ -1,0 +1,52 @@
+"""REST endpoints for uploads: sign one, look at one, delete an unused one."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from media import services
+from media.models import Media
+from media.serializers import MediaSerializer, UploadRequestSerializer, UploadTargetSerializer
+
+
+class UploadView(APIView):
+    """POST /api/posts/media/upload/: where and how to send an image's bytes."""
+
+    @extend_schema(
+        request=UploadRequestSerializer,
+        responses={201: UploadTargetSerializer},
+        operation_id="media_upload",
+    )
+    def post(self, request: Request) -> Response:
+        body = UploadRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+
+        media, target = services.start_upload(request.user, **body.validated_data)
+
+        answer = {
+            "media_id": media.pk,
+            "upload_url": target.url,
+            "method": target.method,
+            "headers": target.headers,
+            "expires_at": target.expires_at,
+        }
+        return Response(UploadTargetSerializer(answer).data, status=status.HTTP_201_CREATED)
+
+
+class MediaDetailView(APIView):
+    """GET or DELETE /api/posts/media/{id}/ (only the caller's own; delete only unused)."""
+
+    def get_object(self, request: Request, pk: int) -> Media:
+        return get_object_or_404(Media.objects.owned_by(request.user), pk=pk)
+
+    @extend_schema(responses=MediaSerializer, operation_id="media_retrieve")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(MediaSerializer(self.get_object(request, pk)).data)
+
+    @extend_schema(responses={204: None}, operation_id="media_destroy")
+    def delete(self, request: Request, pk: int) -> Response:
+        services.delete_unused(self.get_object(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
