@@ -185,6 +185,13 @@ HAYON_S3_ADDRESSING_STYLE = env.str(
 HAYON_BLUESKY_SERVICE_URL = env.str("HAYON_BLUESKY_SERVICE_URL", default="https://bsky.social")
 HAYON_BLUESKY_WEB_URL = env.str("HAYON_BLUESKY_WEB_URL", default="https://bsky.app")
 
+# Fetching URLs people give us (link-card pages and images, Mastodon instances): public
+# http(s) addresses on ports 80/443 only (hayon/safe_http.py). Turning ALLOW_PRIVATE on also
+# allows loopback and private networks on any port: for tests and single-machine setups only.
+HAYON_FETCH_ALLOW_PRIVATE = env.bool("HAYON_FETCH_ALLOW_PRIVATE", default=False)
+HAYON_FETCH_TIMEOUT = env.float("HAYON_FETCH_TIMEOUT", default=5.0)
+HAYON_FETCH_MAX_BYTES = env.int("HAYON_FETCH_MAX_BYTES", default=2_000_000)
+
 # Meta (Facebook Pages, Instagram, Threads) and Tumblr; see docs/connecting-accounts.md.
 # The API URLs are settings so tests and staging can point at fake or recorded servers.
 HAYON_GRAPH_API_URL = env.str("HAYON_GRAPH_API_URL", default="https://graph.facebook.com/v23.0")
