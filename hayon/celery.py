@@ -36,6 +36,10 @@ def configure_messaging(sender: Celery, **kwargs) -> None:
                 "task": "posts.dispatch_due",
                 "schedule": settings.HAYON_DISPATCH_INTERVAL,
             },
+            "refresh-platform-tokens": {
+                "task": "platforms.refresh_tokens",
+                "schedule": settings.HAYON_TOKEN_UPKEEP_INTERVAL,
+            },
         },
     )
     if is_amqp:

@@ -8,5 +8,8 @@ before the worker, and passes their env to it. Add a platform's fake here.
 FAKES: dict[str, str] = {
     # Not a platform: moto's S3 server and a shared local media folder (tests/support/s3.py).
     "storage": "tests.support.s3:S3Server",
-    # "instagram": "tests.fakes.instagram:InstagramFake",
+    "instagram": "tests.fakes.meta:InstagramFake",
+    "threads": "tests.fakes.meta:ThreadsFake",
+    "facebook": "tests.fakes.meta:FacebookFake",
+    "tumblr": "tests.fakes.tumblr:TumblrFake",
 }

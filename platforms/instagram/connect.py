@@ -1,0 +1,70 @@
+"""Connecting an Instagram professional account from an existing token.
+
+`login: "instagram"` (default): an Instagram Login user token for graph.instagram.com;
+`login: "facebook"`: a Facebook user token of the admin of the Page the Instagram account is
+linked to; the Page's token is stored. The browser flows are in oauth.py and facebook/oauth.py.
+"""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from platforms.errors import PermanentError
+from platforms.meta.graph import GraphClient
+from platforms.meta.pages import instagram_fields, list_pages
+from platforms.meta.tokens import expiry
+
+
+class ConnectSerializer(serializers.Serializer):
+    access_token = serializers.CharField(write_only=True)
+    user_id = serializers.CharField(
+        max_length=64, required=False, help_text="The Instagram professional account id."
+    )
+    login = serializers.ChoiceField(
+        choices=["instagram", "facebook"],
+        default="instagram",
+        help_text="Which login made the token: Instagram Login or Facebook Login.",
+    )
+    expires_in = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Seconds the Instagram Login token has left; 60 days when left out.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["login"] == "facebook" and not attrs.get("user_id"):
+            raise serializers.ValidationError(
+                {"user_id": "Facebook Login needs the Instagram account id"}
+            )
+        return attrs
+
+
+def connect(owner, data: dict) -> dict:
+    if data["login"] == "facebook":
+        return connect_through_page(data["access_token"], data["user_id"])
+
+    client = GraphClient(settings.HAYON_INSTAGRAM_API_URL, data["access_token"], "Instagram")
+    me = client.get("me", fields="user_id,username,name")
+    user_id = str(me.get("user_id") or me.get("id"))
+    if data.get("user_id") and data["user_id"] != user_id:
+        raise PermanentError(
+            f"This token belongs to Instagram account {user_id}, not {data['user_id']}"
+        )
+
+    username = me.get("username") or user_id
+    return {
+        "handle": username,
+        "remote_id": user_id,
+        "base_url": f"https://www.instagram.com/{username}/",
+        "display_name": me.get("name") or "",
+        "token_expires_at": expiry({"expires_in": data.get("expires_in")}),
+        "credentials": {"access_token": data["access_token"], "login": "instagram"},
+    }
+
+
+def connect_through_page(user_token: str, instagram_id: str) -> dict:
+    for page in list_pages(user_token):
+        if page.instagram_id == instagram_id and page.access_token:
+            return instagram_fields(page)
+    raise PermanentError(
+        f"None of this user's Facebook Pages is linked to Instagram account {instagram_id}"
+    )

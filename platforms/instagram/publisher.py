@@ -1,0 +1,89 @@
+"""Publish to an Instagram professional account through containers (see meta/containers.py).
+
+An account is connected one of two ways, recorded in its credentials as `login`:
+- "instagram" (Instagram Login): a 60-day user token on graph.instagram.com, renewed by the
+  token upkeep task;
+- "facebook" (Facebook Login): the token of the Facebook Page the account is linked to, on
+  graph.facebook.com; it does not expire, so a refused token means reconnecting.
+"""
+
+from typing import Any
+
+from django.conf import settings
+
+from platforms.base import MediaItem, PublishRequest
+from platforms.errors import PermanentError, ReconnectRequired
+from platforms.meta import tokens
+from platforms.meta.containers import ContainerPublisher
+from platforms.models import Account
+
+MAX_CAROUSEL = 10
+
+
+class InstagramPublisher(ContainerPublisher):
+    platform = "instagram"
+    label = "Instagram"
+    container_edge = "media"
+    publish_edge = "media_publish"
+    limit_edge = "content_publishing_limit"
+    listing_edge = "media"
+    text_field = "caption"
+    status_key = "status_code"
+    detail_key = "status"
+
+    def api_url(self, account: Account) -> str:
+        if account.credentials.get("login") == "facebook":
+            return settings.HAYON_GRAPH_API_URL
+        return settings.HAYON_INSTAGRAM_API_URL
+
+    def profile_url(self, account: Account) -> str:
+        return f"https://www.instagram.com/{account.handle}/"
+
+    def publish(self, account: Account, request: PublishRequest):
+        if not request.media:
+            raise PermanentError("Instagram needs at least one image", code="media_required")
+        if len(request.media) > MAX_CAROUSEL:
+            raise PermanentError(
+                f"Instagram takes at most {MAX_CAROUSEL} images in one post",
+                code="too_many_media",
+            )
+        return super().publish(account, request)
+
+    def single_params(self, request: PublishRequest) -> dict[str, Any]:
+        return {**self.item_params(request.media[0], carousel=False), "caption": request.text}
+
+    def item_params(self, item: MediaItem, *, carousel: bool = True) -> dict[str, Any]:
+        params: dict[str, Any] = {"image_url": item.url}
+        if carousel:
+            params["is_carousel_item"] = "true"
+        if item.alt:
+            params["alt_text"] = item.alt
+        return params
+
+    def carousel_params(self, request: PublishRequest, children: list[str]) -> dict[str, Any]:
+        return {"media_type": "CAROUSEL", "children": ",".join(children), "caption": request.text}
+
+    def refresh_credentials(self, account: Account) -> None:
+        if account.credentials.get("login") == "facebook":
+            # A Page token does not expire; when refused, only reconnecting brings a new one.
+            raise ReconnectRequired(
+                f"{account.reconnect_message()}: the Facebook Page token was refused"
+            )
+
+        token, expires_at = tokens.renew(
+            settings.HAYON_INSTAGRAM_API_URL,
+            "ig_refresh_token",
+            account.credentials.get("access_token", ""),
+            self.label,
+        )
+        account.store_credentials(
+            {**account.credentials, "access_token": token}, expires_at=expires_at
+        )
+
+    def check_account(self, account: Account) -> None:
+        client = self.client(account)
+        client.get(account.remote_id, fields="id,username")
+        self.check_quota(client, account)
+
+
+publisher = InstagramPublisher()

@@ -1,0 +1,77 @@
+"""Publish to Threads through containers (see meta/containers.py): text, image, carousel.
+
+The account holds a 60-day Threads user token, renewed by the token upkeep task once it is a
+day old; a token not renewed within its 60 days is lost and the account must reconnect.
+"""
+
+from typing import Any
+
+from django.conf import settings
+
+from platforms.base import MediaItem, PublishRequest
+from platforms.errors import PermanentError
+from platforms.meta import tokens
+from platforms.meta.containers import ContainerPublisher
+from platforms.models import Account
+
+MAX_CAROUSEL = 20
+
+
+class ThreadsPublisher(ContainerPublisher):
+    platform = "threads"
+    label = "Threads"
+    container_edge = "threads"
+    publish_edge = "threads_publish"
+    limit_edge = "threads_publishing_limit"
+    listing_edge = "threads"
+    text_field = "text"
+    status_key = "status"
+    detail_key = "error_message"
+
+    def api_url(self, account: Account) -> str:
+        return settings.HAYON_THREADS_API_URL
+
+    def profile_url(self, account: Account) -> str:
+        return f"https://www.threads.net/@{account.handle}"
+
+    def publish(self, account: Account, request: PublishRequest):
+        if len(request.media) > MAX_CAROUSEL:
+            raise PermanentError(
+                f"Threads takes at most {MAX_CAROUSEL} images in one post", code="too_many_media"
+            )
+        return super().publish(account, request)
+
+    def single_params(self, request: PublishRequest) -> dict[str, Any]:
+        if not request.media:
+            return {"media_type": "TEXT", "text": request.text}
+        return {**self.item_params(request.media[0], carousel=False), "text": request.text}
+
+    def item_params(self, item: MediaItem, *, carousel: bool = True) -> dict[str, Any]:
+        params: dict[str, Any] = {"media_type": "IMAGE", "image_url": item.url}
+        if carousel:
+            params["is_carousel_item"] = "true"
+        if item.alt:
+            params["alt_text"] = item.alt
+        return params
+
+    def carousel_params(self, request: PublishRequest, children: list[str]) -> dict[str, Any]:
+        return {"media_type": "CAROUSEL", "children": ",".join(children), "text": request.text}
+
+    def refresh_credentials(self, account: Account) -> None:
+        token, expires_at = tokens.renew(
+            settings.HAYON_THREADS_API_URL,
+            "th_refresh_token",
+            account.credentials.get("access_token", ""),
+            self.label,
+        )
+        account.store_credentials(
+            {**account.credentials, "access_token": token}, expires_at=expires_at
+        )
+
+    def check_account(self, account: Account) -> None:
+        client = self.client(account)
+        client.get("me", fields="id,username")
+        self.check_quota(client, account)
+
+
+publisher = ThreadsPublisher()
