@@ -8,8 +8,9 @@ ETag, delete, and a URL platforms can fetch from.
 
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -60,6 +61,7 @@ class Backend(Protocol):
     def copy(self, source: str, destination: str, *, etag: str) -> None: ...
     def delete(self, key: str) -> None: ...
     def fetch_url(self, key: str) -> str: ...
+    def list(self, prefix: str) -> Iterator[tuple[str, datetime]]: ...
 
 
 def upload_expiry() -> datetime:
@@ -134,6 +136,13 @@ class LocalBackend:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def list(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """Yield (key, last modified) of every object whose key starts with prefix."""
+        for path in self.root.rglob("*"):
+            key = path.relative_to(self.root).as_posix()
+            if path.is_file() and key.startswith(prefix):
+                yield key, datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
     def fetch_url(self, key: str) -> str:
         token = signing.dumps(key, salt=FETCH_SALT)
@@ -232,6 +241,17 @@ class S3Backend:
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             raise StorageError(f"could not delete {key}: {exc}") from exc
+
+    def list(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        )
+        try:
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"], item["LastModified"]
+        except ClientError as exc:
+            raise StorageError(f"could not list {prefix}: {exc}") from exc
 
     def fetch_url(self, key: str) -> str:
         if self.public_url:
