@@ -1,35 +1,73 @@
-"""REST endpoints for posts and deliveries: thin views over posts/services.py."""
+"""REST endpoints for posts and deliveries: thin views over posts/services.py and editing.py.
+
+Every queryset starts from the caller's own posts, so another user's id answers 404 like an id
+that does not exist.
+"""
 
 import django_filters
+from django import forms
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from posts import services
+from posts import editing, services
 from posts.models import Delivery, Post, PostStatus
 from posts.serializers import (
+    MAX_ID,
+    ChangeSummarySerializer,
     DeliveryDetailSerializer,
     PostInputSerializer,
     PostSerializer,
     PostStatusSerializer,
+    PostUpdateSerializer,
+    PublishSerializer,
     RescheduleSerializer,
+    ValidationReportSerializer,
+)
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Any unique string per intended post. Sending the same key again returns the post "
+        "made the first time (200) instead of making a second one."
+    ),
 )
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
 class PostFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=PostStatus.choices)
-    account = django_filters.NumberFilter(field_name="deliveries__account", distinct=True)
+    status = django_filters.MultipleChoiceFilter(
+        choices=PostStatus.choices, help_text="Only posts in these statuses (repeatable)."
+    )
+    account = IdFilter(
+        field_name="deliveries__account",
+        distinct=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Only posts to this account id.",
+    )
     scheduled_after = django_filters.IsoDateTimeFilter(
-        field_name="scheduled_at", lookup_expr="gte"
+        field_name="scheduled_at", lookup_expr="gte", help_text="Scheduled at or after (ISO)."
     )
     scheduled_before = django_filters.IsoDateTimeFilter(
-        field_name="scheduled_at", lookup_expr="lt"
+        field_name="scheduled_at", lookup_expr="lt", help_text="Scheduled before (ISO 8601)."
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
+    )
 
     class Meta:
         model = Post
@@ -37,17 +75,27 @@ class PostFilter(django_filters.FilterSet):
 
 
 class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's posts: compose, follow, edit before they start, cancel, reschedule."""
+
     serializer_class = PostSerializer
     filterset_class = PostFilter
+    queryset = Post.objects.none()
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         return (
             Post.objects.owned_by(self.request.user)
             .prefetch_related("deliveries__account", "post_media__media")
-            .order_by("-created_at")
+            .order_by("-created_at", "-id")
         )
 
-    @extend_schema(request=PostInputSerializer, responses={201: PostSerializer})
+    @extend_schema(
+        request=PostInputSerializer,
+        responses={201: PostSerializer, 200: PostSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        description="Create a post (201), or return the one made with the same Idempotency-Key "
+        "(200). Nothing is created when anything is wrong: 400 lists every problem.",
+    )
     def create(self, request: Request) -> Response:
         body = PostInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -56,9 +104,34 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         post, created = services.create_post(request.user, body.to_input(), idempotency_key=key)
 
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(PostSerializer(self.get_queryset().get(pk=post.pk)).data, status=code)
+        return Response(self._fresh(post), status=code)
 
-    @extend_schema(request=PostInputSerializer)
+    @extend_schema(
+        request=PostUpdateSerializer,
+        responses=PostSerializer,
+        description="Change a draft, or a post none of whose deliveries has started: text, "
+        "per-account text, images and options (accounts on drafts only). 409 once publishing "
+        "has started.",
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        body = PostUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+
+        post = editing.update_post(self.get_object(), body.to_change())
+
+        return Response(self._fresh(post))
+
+    @extend_schema(description="Delete a draft and its images. Other posts answer 409.")
+    def destroy(self, request: Request, pk: str) -> Response:
+        editing.delete_draft(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=PostInputSerializer,
+        responses=ValidationReportSerializer,
+        description="Check a post without creating anything: every problem at once, and what "
+        "each platform measured.",
+    )
     @action(detail=False, methods=["post"])
     def validate(self, request: Request) -> Response:
         body = PostInputSerializer(data=request.data)
@@ -81,14 +154,22 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def status(self, request: Request, pk: str) -> Response:
         return Response(PostStatusSerializer(self.get_object()).data)
 
-    @extend_schema(request=None)
+    @extend_schema(
+        request=None,
+        responses=ChangeSummarySerializer,
+        description="Cancel every delivery that has not started; 409 if none is left.",
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         post = self.get_object()
         summary = services.cancel_post(post)
         return Response({**summary.as_dict(), "post": self._fresh(post)})
 
-    @extend_schema(request=RescheduleSerializer)
+    @extend_schema(
+        request=RescheduleSerializer,
+        responses=ChangeSummarySerializer,
+        description="Move every waiting delivery to a new time; started ones carry on.",
+    )
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, pk: str) -> Response:
         post = self.get_object()
@@ -100,6 +181,33 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return Response({**summary.as_dict(), "post": self._fresh(post)})
 
+    @extend_schema(
+        request=PublishSerializer,
+        responses=PostSerializer,
+        description="Send a draft: now, or at `scheduled_at`. 409 if the post is not a draft.",
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str) -> Response:
+        body = PublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+
+        post = editing.publish_draft(
+            self.get_object(),
+            body.validated_data.get("scheduled_at") or None,
+            body.validated_data.get("timezone") or None,
+        )
+        return Response(self._fresh(post))
+
+    @extend_schema(
+        request=None,
+        responses={201: PostSerializer},
+        description="Copy the post (text, accounts, per-account text, images) as a new draft.",
+    )
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request: Request, pk: str) -> Response:
+        post = editing.duplicate_post(self.get_object())
+        return Response(self._fresh(post), status=status.HTTP_201_CREATED)
+
     def _fresh(self, post: Post) -> dict:
         return PostSerializer(self.get_queryset().get(pk=post.pk)).data
 
@@ -108,6 +216,8 @@ class DeliveryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Deliveries of one post: /api/posts/{post_id}/deliveries/{id}/."""
 
     serializer_class = DeliveryDetailSerializer
+    queryset = Delivery.objects.none()
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         post = get_object_or_404(
@@ -115,13 +225,19 @@ class DeliveryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         )
         return Delivery.objects.filter(post=post).select_related("account")
 
-    @extend_schema(request=None)
+    @extend_schema(
+        request=None,
+        description="Send a failed, parked or unconfirmed delivery again; its siblings are "
+        "left alone. 409 for any other status.",
+    )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, post_pk: str, pk: str) -> Response:
         delivery = services.retry_delivery(self.get_object())
         return Response(DeliveryDetailSerializer(delivery).data)
 
-    @extend_schema(request=None)
+    @extend_schema(
+        request=None, description="Cancel this delivery if it has not started; 409 otherwise."
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, post_pk: str, pk: str) -> Response:
         delivery = services.cancel_delivery(self.get_object())

@@ -23,16 +23,17 @@ logger = logging.getLogger(__name__)
 def countdown_for(due: datetime | None, now: datetime) -> int | None:
     """Return the whole-second countdown for a message due at `due`, or None to send now.
 
-    With quorum queues Celery rejects countdowns under one second, and the delayed-delivery
-    exchanges work in whole seconds, so a delay is rounded to the nearest second, at least 1.
+    The delayed-delivery exchanges work in whole seconds and Celery refuses countdowns under
+    one second with quorum queues, so the delay is rounded up: a message is never early
+    (a rate limit's "not before" holds), and at most one second late.
     """
     if due is None:
         return None
 
     delay = (due - now).total_seconds()
-    if delay < 0.5:
+    if delay <= 0:
         return None
-    return max(1, math.floor(delay + 0.5))
+    return max(1, math.ceil(delay))
 
 
 def send(delivery: Delivery, now: datetime | None = None) -> None:

@@ -254,22 +254,27 @@ def refresh_under_lock(account: Account) -> None:
     """
     seen_version = account.credentials_version
     publisher = get_publisher(account.platform)
+    failure: ReconnectRequired | None = None
 
-    try:
-        with transaction.atomic():
-            locked = Account.objects.select_for_update().get(pk=account.pk)
-            if locked.credentials_version == seen_version:
-                logger.info(
-                    "refreshing credentials account=%s platform=%s", account.pk, account.platform
-                )
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().get(pk=account.pk)
+        if not locked.is_usable:
+            # Another worker's refresh failed while we waited for the lock.
+            failure = ReconnectRequired(locked.health_reason or locked.reconnect_message())
+        elif locked.credentials_version == seen_version:
+            logger.info(
+                "refreshing credentials account=%s platform=%s", account.pk, account.platform
+            )
+            try:
                 publisher.refresh_credentials(locked)
-    except ReconnectRequired as exc:
-        # Marked outside the lock's transaction, which the error has rolled back.
-        account.refresh_from_db()
-        account.mark_needs_reconnect(exc.message)
-        raise
+            except ReconnectRequired as exc:
+                # Marked before the lock is released, so waiting workers see it.
+                locked.mark_needs_reconnect(exc.message)
+                failure = exc
 
     account.refresh_from_db()
+    if failure is not None:
+        raise failure
 
 
 def record_success(

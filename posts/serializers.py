@@ -1,31 +1,55 @@
+"""Bodies of the posts API: what clients send and what they get back."""
+
+import re
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from hayon.api_errors import ProblemSerializer
 from media.services import MediaChoice
-from posts.models import Attempt, Delivery, Post
+from posts.editing import PostChange
+from posts.models import WAITING, Attempt, Delivery, Post
 from posts.services import PostInput
+
+# The largest id PostgreSQL's bigint holds: a larger one can only be a typo or a probe.
+MAX_ID = 2**63 - 1
+ACCOUNT_KEY = re.compile(r"^[0-9]+$")
+
+
+def id_field(help_text: str, **kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text=help_text, **kwargs)
 
 
 class PlatformContentSerializer(serializers.Serializer):
     text = serializers.CharField(
-        allow_blank=True, trim_whitespace=False, help_text="Text for this account only."
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=100_000,
+        help_text="Text for this account only; empty uses the post's text.",
     )
 
 
 class MediaChoiceSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="A media id from POST /api/posts/media/upload/.")
+    id = id_field("A media id from POST /api/posts/media/upload/.")
     alt = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Alt text for this image."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5_000,
+        help_text="Alt text for this image.",
     )
 
 
-class PostInputSerializer(serializers.Serializer):
-    """The body of POST /api/posts/ and POST /api/posts/validate/."""
+class PostContentSerializer(serializers.Serializer):
+    """Fields shared by creating and editing a post."""
 
     text = serializers.CharField(
         allow_blank=True, trim_whitespace=False, max_length=100_000, help_text="The post's text."
     )
     accounts = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Ids of the accounts to publish to."
+        child=id_field("An account id from GET /api/accounts/."),
+        max_length=100,
+        help_text="Ids of the accounts to publish to.",
     )
     platform_content = serializers.DictField(
         child=PlatformContentSerializer(),
@@ -33,15 +57,8 @@ class PostInputSerializer(serializers.Serializer):
         default=dict,
         help_text='Per account id, a text override: {"12": {"text": "..."}}.',
     )
-    media = MediaChoiceSerializer(many=True, required=False, default=list)
-    scheduled_at = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text="ISO 8601 with offset; or a local date-time with `timezone`. Empty: post now.",
-    )
-    timezone = serializers.CharField(
-        required=False, allow_blank=True, help_text="IANA zone the time is written in."
+    media = MediaChoiceSerializer(
+        many=True, required=False, default=list, help_text="Images, in order, with alt text."
     )
     visibility = serializers.ChoiceField(
         choices=["public", "unlisted", "private", "direct"],
@@ -49,19 +66,52 @@ class PostInputSerializer(serializers.Serializer):
         help_text="Mastodon visibility.",
     )
     spoiler_text = serializers.CharField(
-        required=False, allow_blank=True, help_text="Mastodon content warning."
+        required=False, allow_blank=True, max_length=1_000, help_text="Mastodon content warning."
     )
     langs = serializers.ListField(
-        child=serializers.CharField(max_length=16),
+        child=serializers.CharField(max_length=16, help_text="A BCP-47 language code."),
         required=False,
         max_length=3,
         help_text="BCP-47 language codes (Bluesky takes up to 3).",
     )
-    draft = serializers.BooleanField(required=False, default=False)
+
+    def validate_platform_content(self, value: dict) -> dict:
+        for key in value:
+            if not ACCOUNT_KEY.match(str(key)):
+                raise serializers.ValidationError(
+                    f"platform_content keys are account ids, not {key!r}", code="invalid_key"
+                )
+        return value
+
+    def options(self) -> dict:
+        data = self.validated_data
+        return {k: data[k] for k in ("visibility", "spoiler_text", "langs") if k in data}
+
+
+class PostInputSerializer(PostContentSerializer):
+    """The body of POST /api/posts/ and POST /api/posts/validate/."""
+
+    scheduled_at = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=64,
+        help_text="ISO 8601 with offset; or a local date-time with `timezone`. Empty: post now.",
+    )
+    timezone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="IANA zone the time is written in, e.g. `Europe/Berlin`.",
+    )
+    draft = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Save as a draft: nothing is sent until POST /api/posts/{id}/publish/.",
+    )
 
     def to_input(self) -> PostInput:
         data = self.validated_data
-        options = {k: data[k] for k in ("visibility", "spoiler_text", "langs") if k in data}
         return PostInput(
             text=data["text"],
             accounts=list(dict.fromkeys(data["accounts"])),
@@ -69,9 +119,65 @@ class PostInputSerializer(serializers.Serializer):
             media=[MediaChoice(m["id"], m.get("alt", "")) for m in data.get("media", [])],
             scheduled_at=data.get("scheduled_at") or None,
             timezone=data.get("timezone") or None,
-            options=options,
+            options=self.options(),
             draft=data.get("draft", False),
         )
+
+
+class PostUpdateSerializer(PostContentSerializer):
+    """The body of PATCH /api/posts/{id}/: any of the fields; the others stay as they are.
+
+    `accounts` can change on a draft only. The time changes through reschedule.
+    """
+
+    def __init__(self, *args, **kwargs):
+        # Partial: absent fields are neither required nor given their defaults.
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+    def to_change(self) -> PostChange:
+        data = self.validated_data
+        media = data.get("media")
+        overrides = data.get("platform_content")
+        return PostChange(
+            text=data.get("text"),
+            accounts=list(dict.fromkeys(data["accounts"])) if "accounts" in data else None,
+            platform_content=(
+                {str(k): v for k, v in overrides.items()} if overrides is not None else None
+            ),
+            media=[MediaChoice(m["id"], m.get("alt", "")) for m in media]
+            if media is not None
+            else None,
+            options=self.options(),
+        )
+
+
+class PublishSerializer(serializers.Serializer):
+    scheduled_at = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=64,
+        help_text="ISO 8601 with offset, or local with `timezone`. Empty: publish now.",
+    )
+    timezone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="IANA zone the time is written in; defaults to the post's.",
+    )
+
+
+class RescheduleSerializer(serializers.Serializer):
+    scheduled_at = serializers.CharField(
+        max_length=64, help_text="ISO 8601 with offset, or local with `timezone`."
+    )
+    timezone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="IANA zone the time is written in; defaults to the post's.",
+    )
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -87,12 +193,33 @@ class AttemptSerializer(serializers.ModelSerializer):
             "error_message",
             "retry_at",
         ]
+        extra_kwargs = {
+            "number": {"help_text": "1 for the first call to the platform, then 2, ..."},
+            "started_at": {"help_text": "When the call started."},
+            "finished_at": {"help_text": "When it ended; null while it runs."},
+            "outcome": {"help_text": "What came of the call."},
+            "http_status": {"help_text": "The platform's HTTP status, when there was one."},
+            "error_code": {"help_text": "A stable code for the error, if any."},
+            "error_message": {"help_text": "The platform's reason, in words."},
+            "retry_at": {"help_text": "When the next attempt was scheduled, after this one."},
+        }
+
+
+class DeliveryErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A stable code: `rate_limited`, `permanent`, ...")
+    message = serializers.CharField(help_text="Why the delivery failed or waits, in words.")
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    attempts = serializers.IntegerField(source="attempt_count", read_only=True)
-    handle = serializers.CharField(source="account.handle", read_only=True)
-    error = serializers.SerializerMethodField()
+    attempts = serializers.IntegerField(
+        source="attempt_count", read_only=True, help_text="Calls made to the platform so far."
+    )
+    handle = serializers.CharField(
+        source="account.handle", read_only=True, help_text="The account's handle."
+    )
+    error = serializers.SerializerMethodField(
+        help_text="The last error, or null when there is none."
+    )
 
     class Meta:
         model = Delivery
@@ -111,7 +238,20 @@ class DeliverySerializer(serializers.ModelSerializer):
             "published_at",
             "updated_at",
         ]
+        extra_kwargs = {
+            "id": {"help_text": "The delivery's id: this post to one account."},
+            "account": {"help_text": "The account id it publishes to."},
+            "platform": {"help_text": "The account's platform."},
+            "status": {"help_text": "Where this delivery stands."},
+            "next_attempt_at": {"help_text": "When it is (next) due; null once finished."},
+            "remote_id": {"help_text": "The platform's id of the published post."},
+            "remote_url": {"help_text": "Link to the live post, once published."},
+            "text": {"help_text": "Text override for this account; empty uses the post's."},
+            "published_at": {"help_text": "When the platform accepted the post."},
+            "updated_at": {"help_text": "When the delivery last changed."},
+        }
 
+    @extend_schema_field(DeliveryErrorSerializer(allow_null=True))
     def get_error(self, delivery: Delivery) -> dict | None:
         if not delivery.error_message:
             return None
@@ -119,15 +259,33 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class DeliveryDetailSerializer(DeliverySerializer):
-    attempt_log = AttemptSerializer(source="attempts", many=True, read_only=True)
+    attempt_log = AttemptSerializer(
+        source="attempts", many=True, read_only=True, help_text="Every call to the platform."
+    )
 
     class Meta(DeliverySerializer.Meta):
         fields = [*DeliverySerializer.Meta.fields, "attempt_log"]
 
 
+class PostMediaSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The media id.")
+    content_type = serializers.CharField(help_text="The image's type, e.g. image/jpeg.")
+    width = serializers.IntegerField(allow_null=True, help_text="Width in pixels.")
+    height = serializers.IntegerField(allow_null=True, help_text="Height in pixels.")
+    alt = serializers.CharField(allow_blank=True, help_text="Alt text.")
+
+
 class PostSerializer(serializers.ModelSerializer):
-    deliveries = DeliverySerializer(many=True, read_only=True)
-    media = serializers.SerializerMethodField()
+    deliveries = DeliverySerializer(
+        many=True, read_only=True, help_text="One per account: status and link."
+    )
+    # The schema of get_media is declared here, so the method stays the media module's to edit.
+    media = extend_schema_field(PostMediaSerializer(many=True))(
+        serializers.SerializerMethodField(help_text="Images, in order.")
+    )
+    editable = serializers.SerializerMethodField(
+        help_text="Whether text and media can still change (no delivery has started)."
+    )
 
     class Meta:
         model = Post
@@ -140,9 +298,18 @@ class PostSerializer(serializers.ModelSerializer):
             "options",
             "media",
             "deliveries",
+            "editable",
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {
+            "id": {"help_text": "The post's id."},
+            "text": {"help_text": "The post's text."},
+            "status": {"help_text": "Derived from the deliveries' statuses."},
+            "scheduled_at": {"help_text": "When it publishes (UTC); null: as soon as possible."},
+            "created_at": {"help_text": "When the post was created."},
+            "updated_at": {"help_text": "When the post last changed."},
+        }
 
     def get_media(self, post: Post) -> list[dict]:
         from media.serializers import media_urls
@@ -162,15 +329,57 @@ class PostSerializer(serializers.ModelSerializer):
             for item in post.post_media.all()
         ]
 
+    def get_editable(self, post: Post) -> bool:
+        live = [d for d in post.deliveries.all() if d.status != "cancelled"]
+        if post.is_draft:
+            return True
+        return bool(live) and all(d.status in WAITING and d.attempt_count == 0 for d in live)
+
 
 class PostStatusSerializer(serializers.ModelSerializer):
-    deliveries = DeliverySerializer(many=True, read_only=True)
+    deliveries = DeliverySerializer(
+        many=True, read_only=True, help_text="One per account: status, attempts, error, link."
+    )
 
     class Meta:
         model = Post
         fields = ["id", "status", "scheduled_at", "deliveries"]
+        extra_kwargs = PostSerializer.Meta.extra_kwargs
 
 
-class RescheduleSerializer(serializers.Serializer):
-    scheduled_at = serializers.CharField(help_text="ISO 8601 with offset, or local with timezone.")
-    timezone = serializers.CharField(required=False, allow_blank=True)
+class AccountReportSerializer(serializers.Serializer):
+    account = serializers.IntegerField(help_text="The account id.")
+    platform = serializers.CharField(help_text="The account's platform.")
+    handle = serializers.CharField(help_text="The account's handle.")
+    measured = serializers.IntegerField(help_text="The text's length as this platform counts.")
+    limit = serializers.IntegerField(help_text="This platform's (or account's) text limit.")
+    unit = serializers.CharField(help_text="What is counted: graphemes, characters, ...")
+    ok = serializers.BooleanField(help_text="True when nothing blocks this account.")
+    problems = ProblemSerializer(many=True, help_text="Errors and warnings for this account.")
+
+
+class ValidationReportSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="True when the post can be created as it is.")
+    scheduled_at = serializers.DateTimeField(
+        allow_null=True, help_text="The instant the time was read as (UTC); null: now."
+    )
+    schedule_note = serializers.CharField(
+        allow_blank=True, help_text="Set when a DST gap or overlap moved the time."
+    )
+    accounts = AccountReportSerializer(many=True, help_text="What each platform measured.")
+    problems = ProblemSerializer(many=True, help_text="Every problem, as creating would list.")
+
+
+class UnchangedDeliverySerializer(serializers.Serializer):
+    delivery = serializers.IntegerField(help_text="The delivery id.")
+    status = serializers.CharField(help_text="Its status, which did not allow the change.")
+
+
+class ChangeSummarySerializer(serializers.Serializer):
+    changed = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Deliveries cancelled or moved."
+    )
+    unchanged = UnchangedDeliverySerializer(
+        many=True, help_text="Deliveries already started or finished, left as they were."
+    )
+    post = PostSerializer(help_text="The post after the change.")

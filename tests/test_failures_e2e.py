@@ -1,0 +1,237 @@
+"""Every way a platform call goes wrong ends in a clear state, never a lost or double post.
+
+Bluesky runs for real (the local PDS); failures are injected by a proxy in front of it, so
+what the worker sees is what Bluesky would send, and what the PDS holds afterwards is the
+truth about how many posts were made.
+"""
+
+import time
+
+import pytest
+from atproto import Client
+
+from platforms.models import Account
+from posts import parking
+from posts.models import Attempt, Delivery
+from tests.conftest import wait_for
+from tests.fakes.bluesky_proxy import BlueskyProxy
+from tests.fakes.server import Reply
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SERVER_ERROR = Reply(503, {"error": "InternalServerError", "message": "Internal Server Error"})
+
+
+@pytest.fixture(scope="module")
+def proxy(pds):
+    server = BlueskyProxy(pds.url).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def account(alice_api, pds, proxy):
+    proxy.reset()
+    owner = pds.create_account("flaky")
+    response = alice_api.post(
+        "/api/accounts/bluesky/",
+        {"handle": owner.handle, "app_password": owner.password, "service_url": proxy.url},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return {**response.json(), "login": owner}
+
+
+def records_with(pds, login, text: str) -> int:
+    client = Client(base_url=pds.url)
+    try:
+        client.login(login.handle, login.password, fetch_bsky_profile=False)
+        records = client.app.bsky.feed.post.list(login.did, limit=100).records
+        return sum(1 for record in records.values() if record.text == text)
+    finally:
+        client.request.close()
+
+
+def post(api, account, text: str) -> int:
+    response = api.post("/api/posts/", {"text": text, "accounts": [account["id"]]}, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]
+
+
+def delivery_in(post_id: int, *statuses: str):
+    def check():
+        """the delivery reaches the expected state"""
+        delivery = Delivery.objects.get(post_id=post_id)
+        return delivery if delivery.status in statuses else None
+
+    return check
+
+
+def attempt_gaps(delivery: Delivery) -> list[float]:
+    attempts = list(Attempt.objects.filter(delivery=delivery).order_by("number"))
+    return [
+        (later.started_at - earlier.finished_at).total_seconds()
+        for earlier, later in zip(attempts, attempts[1:], strict=False)
+    ]
+
+
+def test_two_transient_failures_then_success_publish_once(worker, pds, proxy, account, alice_api):
+    proxy.fail_next("createRecord", SERVER_ERROR, SERVER_ERROR)
+
+    post_id = post(alice_api, account, "Third time lucky")
+
+    delivery = wait_for(delivery_in(post_id, "published"), timeout=30)
+    assert delivery.attempt_count == 3
+    assert delivery.post.status == "COMPLETED"
+    # Delays 1 s then 2 s (tests/conftest.py WORKER_SETTINGS), 10% jitter, whole seconds.
+    first, second = attempt_gaps(delivery)
+    assert 0.9 <= first < 2.5
+    assert 1.8 <= second < 3.5
+    assert records_with(pds, account["login"], "Third time lucky") == 1
+
+
+def test_four_transient_failures_park_the_delivery_and_replay_publishes_once(
+    worker, pds, proxy, account, alice_api
+):
+    proxy.fail_next("createRecord", *[SERVER_ERROR] * 4)
+
+    post_id = post(alice_api, account, "Parked, then replayed")
+
+    delivery = wait_for(delivery_in(post_id, "parked"), timeout=40)
+    assert delivery.attempt_count == 4
+    assert delivery.error_message
+    assert delivery.post.status == "FAILED"
+    parked = wait_for(
+        lambda: [m for m in parking.inspect() if m.delivery_id == delivery.pk], timeout=10
+    )
+    assert parked[0].platform == "bluesky"
+
+    report = parking.replay({delivery.pk})
+
+    assert report.replayed == [delivery.pk]
+    delivery = wait_for(delivery_in(post_id, "published"), timeout=30)
+    assert delivery.attempt_count == 5
+    assert records_with(pds, account["login"], "Parked, then replayed") == 1
+    assert not [m for m in parking.inspect() if m.delivery_id == delivery.pk]
+
+
+def test_a_rate_limit_is_honoured_before_the_next_attempt(worker, proxy, account, alice_api):
+    limited = Reply(
+        429,
+        {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+        headers={"retry-after": "3", "ratelimit-reset": str(int(time.time()) + 3)},
+    )
+    proxy.fail_next("createRecord", limited)
+
+    post_id = post(alice_api, account, "Slow down")
+
+    delivery = wait_for(delivery_in(post_id, "published"), timeout=30)
+    first, second = proxy.calls_named("createRecord")[:2]
+    assert second.at - first.at >= 3.0
+    outcomes = list(delivery.attempts.values_list("outcome", flat=True))
+    assert outcomes == ["rate_limited", "published"]
+
+
+def test_an_expired_token_is_refreshed_once_for_five_deliveries_in_flight(
+    worker, pds, proxy, account, alice_api
+):
+    warm_up = post(alice_api, account, "Before the token expires")
+    wait_for(delivery_in(warm_up, "published"), timeout=30)
+    version = Account.objects.get(pk=account["id"]).credentials_version
+    proxy.expire_access_tokens()
+
+    texts = [f"After the token expired {n}" for n in range(5)]
+    post_ids = [post(alice_api, account, text) for text in texts]
+
+    for post_id in post_ids:
+        wait_for(delivery_in(post_id, "published"), timeout=40)
+    assert len(proxy.calls_named("refreshSession")) == 1
+    assert Account.objects.get(pk=account["id"]).credentials_version == version + 1
+    for text in texts:
+        assert records_with(pds, account["login"], text) == 1
+
+
+def test_a_refused_refresh_marks_the_account_for_reconnection(
+    worker, pds, proxy, account, alice_api
+):
+    warm_up = post(alice_api, account, "Works for now")
+    wait_for(delivery_in(warm_up, "published"), timeout=30)
+    proxy.expire_access_tokens()
+    proxy.fail_next("refreshSession", Reply(400, {"error": "ExpiredToken"}))
+    proxy.fail_next(
+        "createSession",
+        Reply(
+            401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}
+        ),
+    )
+
+    post_ids = [post(alice_api, account, f"Never makes it {n}") for n in range(2)]
+
+    for post_id in post_ids:
+        delivery = wait_for(delivery_in(post_id, "failed"), timeout=30)
+        assert "reconnect Bluesky account" in delivery.error_message
+    stored = Account.objects.get(pk=account["id"])
+    assert stored.health == "needs_reconnect"
+    assert stored.health_reason
+    refused = alice_api.post(
+        "/api/posts/", {"text": "Anyone there?", "accounts": [account["id"]]}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "account_needs_reconnect"
+    assert "reconnect Bluesky account" in refused.json()["message"]
+
+
+def test_a_worker_killed_mid_call_leaves_exactly_one_post(worker, pds, proxy, account, alice_api):
+    # The PDS creates the record, then the answer hangs until the worker is gone.
+    proxy.fail_next("createRecord", Reply(200, {}, delay=20, after_handling=True))
+
+    post_id = post(alice_api, account, "Survives a crash")
+    wait_for(lambda: records_with(pds, account["login"], "Survives a crash") == 1, timeout=30)
+    worker.kill()
+    worker.start()
+
+    delivery = wait_for(delivery_in(post_id, "published"), timeout=40)
+    outcomes = list(delivery.attempts.values_list("outcome", flat=True))
+    assert outcomes == ["interrupted", "reconciled"]
+    assert records_with(pds, account["login"], "Survives a crash") == 1
+
+
+def test_an_answer_lost_after_the_post_was_made_is_reconciled_not_repeated(
+    worker, pds, proxy, account, alice_api
+):
+    proxy.fail_next("createRecord", Reply(504, "Gateway Timeout", after_handling=True))
+
+    post_id = post(alice_api, account, "Made, but nobody heard")
+
+    delivery = wait_for(delivery_in(post_id, "published"), timeout=30)
+    outcomes = list(delivery.attempts.values_list("outcome", flat=True))
+    assert outcomes == ["unconfirmed", "reconciled"]
+    assert records_with(pds, account["login"], "Made, but nobody heard") == 1
+
+
+def test_a_refused_post_fails_at_once_with_the_platform_reason(worker, proxy, account, alice_api):
+    proxy.fail_next(
+        "createRecord",
+        Reply(400, {"error": "InvalidRequest", "message": "Record/text must not be that long"}),
+    )
+
+    post_id = post(alice_api, account, "Refused outright")
+
+    delivery = wait_for(delivery_in(post_id, "failed"), timeout=30)
+    assert delivery.attempt_count == 1
+    assert "Record/text must not be that long" in delivery.error_message
+    assert delivery.post.status == "FAILED"
+
+
+def test_retrying_a_failed_delivery_publishes_it(worker, pds, proxy, account, alice_api):
+    proxy.fail_next("createRecord", Reply(400, {"error": "InvalidRequest", "message": "No"}))
+    post_id = post(alice_api, account, "Second chance")
+    delivery = wait_for(delivery_in(post_id, "failed"), timeout=30)
+
+    response = alice_api.post(f"/api/posts/{post_id}/deliveries/{delivery.pk}/retry/")
+
+    assert response.status_code == 200
+    wait_for(delivery_in(post_id, "published"), timeout=30)
+    assert records_with(pds, account["login"], "Second chance") == 1
+    again = alice_api.post(f"/api/posts/{post_id}/deliveries/{delivery.pk}/retry/")
+    assert again.status_code == 409
