@@ -5,6 +5,7 @@ what the worker sees is what Bluesky would send, and what the PDS holds afterwar
 truth about how many posts were made.
 """
 
+import itertools
 import time
 
 import pytest
@@ -71,7 +72,7 @@ def attempt_gaps(delivery: Delivery) -> list[float]:
     attempts = list(Attempt.objects.filter(delivery=delivery).order_by("number"))
     return [
         (later.started_at - earlier.finished_at).total_seconds()
-        for earlier, later in zip(attempts, attempts[1:], strict=False)
+        for earlier, later in itertools.pairwise(attempts)
     ]
 
 
