@@ -44,23 +44,30 @@ def remove_abandoned_uploads(now=None) -> int:
     return count
 
 
-def referenced_keys(backend: str) -> set[str]:
-    keys = set()
-    rows = Media.objects.filter(backend=backend).values_list("key", "thumbnail_key")
-    for key, thumbnail in rows.iterator():
-        keys.update(k for k in (key, thumbnail) if k)
-    return keys
+def stem(key: str) -> str:
+    """Return `posts/<owner>/<post>/<uuid>` of an original, a thumbnail or a variant."""
+    folder, _, name = key.rpartition("/")
+    return f"{folder}/{name.split('.', 1)[0]}"
+
+
+def referenced_stems(backend: str) -> set[str]:
+    keys = Media.objects.filter(backend=backend).values_list("key", flat=True)
+    return {stem(key) for key in keys.iterator()}
 
 
 def remove_orphans(backend_name: str, now=None) -> int:
-    """Delete objects under posts/ that no media row names and that are past the grace."""
+    """Delete objects under posts/ that belong to no media row and are past the grace.
+
+    An object belongs to a row when it is the row's image, thumbnail or a prepared variant
+    (media/variants.py): they share `posts/<owner>/<post>/<uuid>`.
+    """
     now = now or timezone.now()
     backend = get_backend(backend_name)
-    known = referenced_keys(backend_name)
+    known = referenced_stems(backend_name)
 
     removed = 0
     for key, modified in backend.list("posts/"):
-        if key in known or modified > now - GRACE:
+        if stem(key) in known or modified > now - GRACE:
             continue
         backend.delete(key)
         logger.info("orphaned media object removed key=%s backend=%s", key, backend_name)

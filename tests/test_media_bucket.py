@@ -1,17 +1,22 @@
 """The bucket's rules, and what happens to objects when a post's transaction rolls back."""
 
+import io
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import requests
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
-from media import cleanup
+from media import cleanup, variants
 from media.models import Media
 from media.services import MediaChoice, attach_to_post, media_for_post
-from tests.support.images import small_png
+from media.storage import fetch_url, read_bytes
+from platforms.base import MediaItem
+from tests.support.images import small_jpeg, small_png
 from tests.support.s3 import BUCKET
 
 pytestmark = pytest.mark.django_db
@@ -65,10 +70,10 @@ def test_it_applies_cors_for_the_app_and_expires_temp_uploads_after_a_day(clean_
     assert temp["Expiration"]["Days"] == 1
 
 
-def upload(api, data: bytes) -> Media:
+def upload(api, data: bytes, content_type: str = "image/png") -> Media:
     signed = api.post(
         "/api/posts/media/upload/",
-        {"filename": "a.png", "content_type": "image/png", "size": len(data)},
+        {"filename": "a", "content_type": content_type, "size": len(data)},
         format="json",
     ).json()
     requests.put(signed["upload_url"], data=data, headers=signed["headers"], timeout=10)
@@ -122,3 +127,54 @@ def test_cleanup_keeps_used_media_and_removes_abandoned_uploads(
     assert not Media.objects.filter(pk=abandoned.pk).exists()
     assert clean_bucket.keys(abandoned.key) == []
     assert sorted(clean_bucket.keys("posts/")) == sorted([used.key, used.thumbnail_key])
+
+
+def attached(api, owner, data: bytes, post_id: int, capture, kind: str = "image/png") -> Media:
+    media = upload(api, data, kind)
+    with capture(execute=True), transaction.atomic():
+        checked, problems = media_for_post(owner, [MediaChoice(media.pk)])
+        assert problems == []
+        attach_to_post(owner, post_id, checked)
+    media.refresh_from_db()
+    return media
+
+
+def as_item(media: Media) -> MediaItem:
+    return MediaItem(
+        media_id=media.pk,
+        content_type=media.content_type,
+        size=media.size,
+        width=media.width,
+        height=media.height,
+        alt=media.alt,
+        url=fetch_url(media.key),
+        read=partial(read_bytes, media.key),
+    )
+
+
+def test_instagram_fetches_a_jpeg_copy_of_a_png_and_cleanup_keeps_it(
+    clean_bucket, alice, alice_api, django_capture_on_commit_callbacks
+):
+    media = attached(alice_api, alice, small_png(600, 500), 9, django_capture_on_commit_callbacks)
+
+    url = variants.instagram_url(as_item(media))
+    again = variants.instagram_url(as_item(media))
+
+    fetched = requests.get(url, timeout=10)
+    assert fetched.status_code == 200
+    assert Image.open(io.BytesIO(fetched.content)).format == "JPEG"
+    assert url.split("?")[0] == again.split("?")[0]
+    later = timezone.now() + timedelta(days=1)
+    assert cleanup.remove_orphans("s3", now=later) == 0
+    assert len(clean_bucket.keys(f"posts/{alice.pk}/9/")) == 3
+
+
+def test_instagram_fetches_a_fitting_jpeg_from_its_own_url(
+    clean_bucket, alice, alice_api, django_capture_on_commit_callbacks
+):
+    data = small_jpeg(800, 800)
+    media = attached(alice_api, alice, data, 10, django_capture_on_commit_callbacks, "image/jpeg")
+    item = as_item(media)
+
+    assert variants.instagram_url(item) == item.url
+    assert requests.get(item.url, timeout=10).content == data
