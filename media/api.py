@@ -13,12 +13,15 @@ from media.serializers import MediaSerializer, UploadRequestSerializer, UploadTa
 
 
 class UploadView(APIView):
-    """POST /api/posts/media/upload/: where and how to send an image's bytes."""
+    """Sign an image upload: the client then sends the raw bytes to `upload_url` with `method`
+    and exactly `headers`, within 15 minutes. Refused: types other than JPEG, PNG, GIF and
+    WebP, and sizes over the upload limit. Use `media_id` in a post's `media`."""
 
     @extend_schema(
         request=UploadRequestSerializer,
         responses={201: UploadTargetSerializer},
         operation_id="media_upload",
+        tags=["media"],
     )
     def post(self, request: Request) -> Response:
         body = UploadRequestSerializer(data=request.data)
@@ -37,16 +40,16 @@ class UploadView(APIView):
 
 
 class MediaDetailView(APIView):
-    """GET or DELETE /api/posts/media/{id}/ (only the caller's own; delete only unused)."""
+    """One of the caller's uploads. It can be deleted while no post uses it."""
 
     def get_object(self, request: Request, pk: int) -> Media:
         return get_object_or_404(Media.objects.owned_by(request.user), pk=pk)
 
-    @extend_schema(responses=MediaSerializer, operation_id="media_retrieve")
+    @extend_schema(responses=MediaSerializer, operation_id="media_retrieve", tags=["media"])
     def get(self, request: Request, pk: int) -> Response:
         return Response(MediaSerializer(self.get_object(request, pk)).data)
 
-    @extend_schema(responses={204: None}, operation_id="media_destroy")
+    @extend_schema(responses={204: None}, operation_id="media_destroy", tags=["media"])
     def delete(self, request: Request, pk: int) -> Response:
         services.delete_unused(self.get_object(request, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
