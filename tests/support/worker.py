@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class WorkerProcess:
+    ready_marker = b" ready."
+
     def __init__(self, env: dict[str, str], log_path: Path, *, concurrency: int = 8):
         self.env = env
         self.log_path = log_path
@@ -61,7 +63,7 @@ class WorkerProcess:
                 )
             with self.log_path.open("rb") as log:
                 log.seek(offset)
-                if b" ready." in log.read():
+                if self.ready_marker in log.read():
                     return
             time.sleep(0.1)
         raise RuntimeError(f"celery worker not ready after {timeout}s; see {self.log_path}")
