@@ -62,6 +62,7 @@ def test_it_connects_the_pages_and_instagram_account_alice_ticks(client, alice, 
     assert instagram.credentials["login"] == "facebook"
     assert instagram.credentials["access_token"] == bakes_token
     assert Account.objects.count() == 2
+    assert all(user_token not in str(a.credentials) for a in Account.objects.all())
     assert facebook.route_names() == ["authorize", "code_exchange", "exchange_token", "accounts"]
 
 
