@@ -5,7 +5,7 @@ from django.utils import timezone
 from platforms.crypto import EncryptedJSONField
 from platforms.names import Platform
 
-__all__ = ["Account", "AccountHealth", "Platform"]
+__all__ = ["Account", "AccountHealth", "MastodonApp", "Platform"]
 
 
 class AccountHealth(models.TextChoices):
@@ -101,3 +101,26 @@ class Account(models.Model):
         self.limits = limits
         self.limits_checked_at = timezone.now()
         self.save(update_fields=["limits", "limits_checked_at", "updated_at"])
+
+
+class MastodonApp(models.Model):
+    """Hayon's OAuth client on one Mastodon instance, registered the first time someone connects.
+
+    One per (instance, redirect URI): a new public URL for Hayon registers a new client.
+    """
+
+    base_url = models.URLField(help_text="The instance, e.g. https://mastodon.social")
+    redirect_uri = models.URLField(max_length=500)
+    client_id = models.CharField(max_length=255)
+    secrets = EncryptedJSONField(default=dict, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["base_url", "redirect_uri"], name="mastodon_app_unique_per_instance"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hayon on {self.base_url}"

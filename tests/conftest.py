@@ -29,6 +29,8 @@ WORKER_SETTINGS = {
     "HAYON_RETRY_JITTER": "0.1",
     "HAYON_LOST_MESSAGE_GRACE": "5",
     "HAYON_LOG_LEVEL": "INFO",
+    # Test servers (Mastodon instances, link-card pages) live on loopback.
+    "HAYON_FETCH_ALLOW_PRIVATE": "true",
 }
 
 
