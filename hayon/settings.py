@@ -89,9 +89,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/"
+LOGIN_URL = "signin"
+LOGIN_REDIRECT_URL = "posts:dashboard"
+LOGOUT_REDIRECT_URL = "signin"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

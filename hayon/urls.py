@@ -1,10 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from media import urls as media_urls
+from platforms import views as account_pages
 from platforms.api import AccountViewSet, connect_urls
 from posts.api import DeliveryViewSet, PostViewSet
 
@@ -18,6 +20,13 @@ deliveries.register("deliveries", DeliveryViewSet, basename="delivery")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/connect/", include("platforms.urls")),
+    path("accounts/", include((account_pages.urlpatterns, "accounts"))),
+    path(
+        "signin/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="signin",
+    ),
+    path("signout/", auth_views.LogoutView.as_view(), name="signout"),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -27,4 +36,5 @@ urlpatterns = [
     path("api/posts/media/", include(media_urls.api_urls)),
     path("media/", include(media_urls.file_urls)),
     path("api/", include(router.urls)),
+    path("", include("posts.urls")),
 ]
