@@ -112,7 +112,12 @@ def dispatch_due() -> dict[str, int]:
     )
     sent = enqueue_if_due(entering) if entering else 0
 
-    return {"sent": sent, "resent": resend_lost(now)}
+    return {
+        "sent": sent,
+        "resent": resend_lost(now),
+        "recovered": recover_stuck(now),
+        "repaired": repair_post_statuses(),
+    }
 
 
 def resend_lost(now: datetime) -> int:
@@ -146,3 +151,62 @@ def resend_lost(now: datetime) -> int:
             resent += 1
 
     return resent
+
+
+def recover_stuck(now: datetime) -> int:
+    """Reconcile deliveries left `publishing` by a worker that vanished without a trace.
+
+    RabbitMQ redelivers the message of a worker that died, so this only matters when the
+    message itself is gone (a crash while the database was unreachable, say). The delivery
+    goes back to queued with needs_reconcile, so the platform is asked before anything else.
+    """
+    from posts.models import AttemptOutcome
+
+    stuck_before = now - timedelta(seconds=settings.HAYON_STUCK_AFTER)
+    stuck = Delivery.objects.filter(status=DeliveryStatus.PUBLISHING, updated_at__lt=stuck_before)
+
+    recovered = 0
+    for delivery in stuck:
+        with transaction.atomic():
+            moved = Delivery.objects.filter(
+                pk=delivery.pk, version=delivery.version, status=DeliveryStatus.PUBLISHING
+            ).update(
+                status=DeliveryStatus.QUEUED,
+                needs_reconcile=True,
+                next_attempt_at=now,
+                enqueued_at=None,
+                updated_at=now,
+            )
+            delivery.attempts.filter(outcome=AttemptOutcome.RUNNING).update(
+                outcome=AttemptOutcome.INTERRUPTED,
+                finished_at=now,
+                error_message="No worker finished this attempt; reconciling with the platform.",
+            )
+        if moved:
+            logger.warning(
+                "delivery stuck in publishing, reconciling post=%s delivery=%s platform=%s",
+                delivery.post_id,
+                delivery.pk,
+                delivery.platform,
+            )
+            enqueue_if_due([delivery.pk])
+            recovered += 1
+
+    return recovered
+
+
+def repair_post_statuses() -> int:
+    """Recompute the status of posts whose deliveries all finished but that still look busy."""
+    from posts.models import FINISHED, Post, PostStatus
+    from posts.status import refresh_post_status
+
+    busy = Post.objects.filter(
+        status__in=[PostStatus.PENDING, PostStatus.SCHEDULED, PostStatus.PROCESSING],
+        is_draft=False,
+    ).exclude(deliveries__status__in=[s for s in DeliveryStatus.values if s not in FINISHED])
+
+    repaired = 0
+    for post_id in busy.values_list("pk", flat=True)[:500]:
+        refresh_post_status(post_id)
+        repaired += 1
+    return repaired

@@ -307,8 +307,23 @@ def record_success(
         result.url,
         " (found by reconciling)" if reconciled else "",
     )
-    refresh_post_status(delivery.post_id)
+    after_publish(delivery)
     return Outcome.PUBLISHED
+
+
+def after_publish(delivery: Delivery) -> None:
+    """Side effects of a publication. The remote id is committed already, so a failure here
+    is logged and left to the dispatcher's repair pass; it never causes a second publish."""
+    try:
+        refresh_post_status(delivery.post_id)
+    except Exception:
+        logger.exception(
+            "post status not updated after publishing post=%s delivery=%s platform=%s; the "
+            "dispatcher will repair it",
+            delivery.post_id,
+            delivery.pk,
+            delivery.platform,
+        )
 
 
 def handle_error(delivery: Delivery, attempt: Attempt, exc: PublishError) -> Outcome:
