@@ -237,6 +237,8 @@ HAYON_TUMBLR_TOKEN_REFRESH_LEAD = env.int("HAYON_TUMBLR_TOKEN_REFRESH_LEAD", def
 HAYON_FETCH_ALLOW_PRIVATE = env.bool("HAYON_FETCH_ALLOW_PRIVATE", default=False)
 HAYON_FETCH_TIMEOUT = env.float("HAYON_FETCH_TIMEOUT", default=5.0)
 HAYON_FETCH_MAX_BYTES = env.int("HAYON_FETCH_MAX_BYTES", default=2_000_000)
+# Bluesky posts whose only link has no media get a card from the page's Open Graph data.
+HAYON_BLUESKY_LINK_CARDS = env.bool("HAYON_BLUESKY_LINK_CARDS", default=True)
 
 # Meta (Facebook Pages, Instagram, Threads) and Tumblr; see docs/connecting-accounts.md.
 # The API URLs are settings so tests and staging can point at fake or recorded servers.

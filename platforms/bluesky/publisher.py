@@ -23,6 +23,7 @@ from atproto_client.request import Request
 from django.conf import settings
 
 from platforms.base import MediaItem, Publisher, PublishRequest, PublishResult
+from platforms.bluesky.linkcard import link_card_embed
 from platforms.bluesky.richtext import build_rich_text
 from platforms.bluesky.tid import new_tid
 from platforms.errors import (
@@ -157,8 +158,19 @@ class BlueskyPublisher(Publisher):
         try:
             rich = build_rich_text(request.text, lambda handle: self._resolve(client, handle))
             embed = self._embed_images(client, request.media) if request.media else None
+            # Like Bluesky's app: a post whose only link has no media shows that link's card.
+            if embed is None and len(rich.links) == 1 and settings.HAYON_BLUESKY_LINK_CARDS:
+                embed = link_card_embed(client, rich.links[0])
         except RequestErrorBase as exc:
             raise translate(exc, ambiguous=False) from exc
+
+        if rich.unresolved_mentions:
+            logger.warning(
+                "bluesky mentions posted as plain text post=%s delivery=%s handles=%s",
+                request.post_id,
+                request.delivery_id,
+                ",".join(rich.unresolved_mentions),
+            )
 
         record = models.AppBskyFeedPost.Record(
             text=rich.text,
