@@ -58,4 +58,15 @@ def declare_parking_lot(sender=None, **kwargs) -> None:
             topology.declare_parking_lot(connection)
 
 
+def hook_worker_heartbeat(app: Celery) -> None:
+    """Let `python -m hayon.health heartbeat worker` see that the worker consumes.
+
+    Beat's heartbeat comes from its scheduler class, CELERY_BEAT_SCHEDULER in the settings.
+    """
+    from hayon.health import WorkerHeartbeat
+
+    app.steps["consumer"].add(WorkerHeartbeat)
+
+
+hook_worker_heartbeat(app)
 app.autodiscover_tasks()

@@ -306,8 +306,13 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
     },
+    "filters": {"ids": {"()": "hayon.logging.IdFields"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": HAYON_LOG_FORMAT},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": HAYON_LOG_FORMAT,
+            "filters": ["ids"],
+        },
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
@@ -315,6 +320,11 @@ LOGGING = {
         for name in ("hayon", "posts", "platforms", "media")
     },
 }
+if HAYON_LOG_FORMAT == "json":
+    # Celery's worker and beat replace the root handlers with their own text format unless
+    # told not to; in JSON mode every line, Celery's included, goes through LOGGING above.
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+    LOGGING["loggers"]["celery"] = {"level": "INFO", "propagate": True}
 
 from hayon.checks import check_production_settings  # noqa: E402
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
+from hayon.health import health
 from media import urls as media_urls
 from platforms import views as account_pages
 from platforms.api import AccountViewSet, connect_urls
@@ -18,6 +19,7 @@ deliveries = SimpleRouter()
 deliveries.register("deliveries", DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
+    path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/connect/", include("platforms.urls")),
     path("accounts/", include((account_pages.urlpatterns, "accounts"))),
