@@ -276,3 +276,30 @@ def test_it_waits_as_long_as_a_429_asks_then_publishes(worker, alice_api, slow_m
     assert delivery.status == "published", delivery.error_message
     limited = delivery.attempts.order_by("number").first()
     assert (limited.outcome, limited.http_status) == ("rate_limited", 429)
+
+
+def test_the_same_text_is_published_to_bluesky_and_mastodon(worker, alice_api, instance, pds):
+    author = pds.create_account("both")
+    bluesky = alice_api.post(
+        "/api/accounts/bluesky/",
+        {"handle": author.handle, "app_password": author.password, "service_url": pds.url},
+        format="json",
+    ).json()
+    mastodon = connect(alice_api, instance.url, instance.token)
+    text = "Same words, two networks \U0001f30a #hayon"
+
+    response = alice_api.post(
+        "/api/posts/", {"text": text, "accounts": [bluesky["id"], mastodon["id"]]}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+
+    def both_published():
+        """both deliveries are published"""
+        statuses = Delivery.objects.filter(post_id=response.json()["id"]).values_list(
+            "status", flat=True
+        )
+        return sorted(statuses) == ["published", "published"]
+
+    wait_for(both_published, timeout=45)
+    on_mastodon = Delivery.objects.get(post_id=response.json()["id"], platform="mastodon")
+    assert "Same words, two networks" in status_on(instance, on_mastodon.remote_id)["content"]
