@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from atproto import Client
 from django.utils import timezone
 
 from platforms.services import connect_account
@@ -11,6 +10,7 @@ from posts import publishing
 from posts.dispatch import dispatch_due
 from posts.models import Delivery
 from posts.services import PostInput, create_post
+from tests.support.bluesky import records_with
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +25,6 @@ def account(alice, pds):
     )
     account.login = login
     return account
-
-
-def records_with(pds, login, text: str) -> int:
-    client = Client(base_url=pds.url)
-    try:
-        client.login(login.handle, login.password, fetch_bsky_profile=False)
-        records = client.app.bsky.feed.post.list(login.did, limit=100).records
-        return sum(1 for record in records.values() if record.text == text)
-    finally:
-        client.request.close()
 
 
 def queued_delivery(alice, account, text: str) -> Delivery:
@@ -69,7 +59,7 @@ def test_a_failure_after_publishing_neither_repeats_nor_loses_the_post(
     assert delivery.remote_url
     assert delivery.post.status == "PROCESSING"
     assert publishing.publish(delivery.pk, delivery.version) is publishing.Outcome.SKIPPED
-    assert records_with(pds, account.login, "Published, status late") == 1
+    assert records_with(pds.url, account.login, "Published, status late") == 1
 
     monkeypatch.undo()
     assert dispatch_due()["repaired"] == 1
@@ -94,7 +84,7 @@ def test_a_delivery_stuck_in_publishing_is_reconciled_not_repeated(alice, accoun
     assert publishing.publish(delivery.pk, delivery.version) is publishing.Outcome.PUBLISHED
     delivery.refresh_from_db()
     assert delivery.attempts.order_by("-number").first().outcome == "reconciled"
-    assert records_with(pds, account.login, "Stuck, then found") == 1
+    assert records_with(pds.url, account.login, "Stuck, then found") == 1
 
 
 def test_a_stale_message_is_skipped(alice, account):

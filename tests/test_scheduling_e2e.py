@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from atproto import Client
 
 from hayon.celery import app as celery_app
 from hayon.topology import platform_queue_name
 from posts.dispatch import dispatch_due
 from posts.models import Delivery
 from tests.conftest import ARTIFACTS, wait_for
+from tests.support.bluesky import connect, records_with
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -28,14 +28,7 @@ ON_TIME = 1.5
 
 @pytest.fixture
 def account(alice_api, pds):
-    login = pds.create_account("sched")
-    response = alice_api.post(
-        "/api/accounts/bluesky/",
-        {"handle": login.handle, "app_password": login.password, "service_url": pds.url},
-        format="json",
-    )
-    assert response.status_code == 201
-    return {**response.json(), "login": login}
+    return connect(alice_api, pds.url, pds.create_account("sched"))
 
 
 def at(seconds: float) -> datetime:
@@ -51,16 +44,6 @@ def schedule(api, account, text: str, when: datetime) -> int:
     assert response.status_code == 201, response.json()
     assert response.json()["status"] == "SCHEDULED"
     return response.json()["id"]
-
-
-def records_with(pds, login, text: str) -> int:
-    client = Client(base_url=pds.url)
-    try:
-        client.login(login.handle, login.password, fetch_bsky_profile=False)
-        records = client.app.bsky.feed.post.list(login.did, limit=100).records
-        return sum(1 for record in records.values() if record.text == text)
-    finally:
-        client.request.close()
 
 
 def published(post_id: int):
@@ -98,7 +81,7 @@ def test_a_cancelled_post_never_reaches_the_platform(worker, pds, account, alice
     delivery = Delivery.objects.get(post_id=post_id)
     assert delivery.status == "cancelled"
     assert delivery.attempts.count() == 0
-    assert records_with(pds, account["login"], "Cancelled in time") == 0
+    assert records_with(pds.url, account["login"], "Cancelled in time") == 0
 
 
 def test_a_rescheduled_post_is_published_once_at_the_new_time(worker, pds, account, alice_api):
@@ -114,7 +97,7 @@ def test_a_rescheduled_post_is_published_once_at_the_new_time(worker, pds, accou
     assert 0 <= lateness(delivery, new_time) < ON_TIME
     time.sleep(1)
     assert delivery.attempts.count() == 1
-    assert records_with(pds, account["login"], "Moved once") == 1
+    assert records_with(pds.url, account["login"], "Moved once") == 1
 
 
 def test_rescheduling_twice_quickly_still_publishes_once(worker, pds, account, alice_api):
@@ -130,7 +113,7 @@ def test_rescheduling_twice_quickly_still_publishes_once(worker, pds, account, a
     assert 0 <= lateness(delivery, when) < ON_TIME
     time.sleep(2)
     assert Delivery.objects.get(post_id=post_id).attempt_count == 1
-    assert records_with(pds, account["login"], "Moved twice") == 1
+    assert records_with(pds.url, account["login"], "Moved twice") == 1
 
 
 def test_a_worker_restart_before_the_due_time_loses_nothing(worker, pds, account, alice_api):
@@ -141,7 +124,7 @@ def test_a_worker_restart_before_the_due_time_loses_nothing(worker, pds, account
 
     delivery = wait_for(published(post_id), timeout=20)
     assert 0 <= lateness(delivery, due) < ON_TIME
-    assert records_with(pds, account["login"], "Across a restart") == 1
+    assert records_with(pds.url, account["login"], "Across a restart") == 1
 
 
 def purge_broker() -> None:
@@ -168,7 +151,7 @@ def test_the_dispatcher_resends_a_message_the_broker_lost(
     assert dispatch_due()["resent"] == 1
 
     wait_for(published(post_id), timeout=15)
-    assert records_with(pds, account["login"], "Lost and found") == 1
+    assert records_with(pds.url, account["login"], "Lost and found") == 1
     assert Delivery.objects.get(post_id=post_id).attempt_count == 1
 
 
