@@ -143,10 +143,15 @@ def for_instagram(data: bytes) -> PreparedImage:
     return jpeg_under(image, INSTAGRAM_MAX_BYTES)
 
 
-def mastodon_limits(configuration: dict) -> tuple[int, int, tuple[str, ...]]:
-    """Return (max bytes, max pixels, image types) from an instance's /api/v2/instance."""
-    media = (configuration or {}).get("media_attachments") or {}
-    types = tuple(t for t in media.get("supported_mime_types") or () if t.startswith("image/"))
+def mastodon_limits(limits: dict) -> tuple[int, int, tuple[str, ...]]:
+    """Return (max bytes, max pixels, image types) from an instance's limits.
+
+    Takes either the `configuration` object of /api/v2/instance (with `media_attachments`)
+    or the flat dict the Mastodon rules keep on the account (`image_size_limit`, ...).
+    """
+    media = (limits or {}).get("media_attachments") or limits or {}
+    declared = media.get("supported_mime_types") or ()
+    types = tuple(t for t in declared if t.startswith("image/"))
     return (
         int(media.get("image_size_limit") or MASTODON_IMAGE_BYTES),
         int(media.get("image_matrix_limit") or MASTODON_IMAGE_PIXELS),
@@ -154,14 +159,14 @@ def mastodon_limits(configuration: dict) -> tuple[int, int, tuple[str, ...]]:
     )
 
 
-def for_mastodon(data: bytes, configuration: dict | None = None) -> PreparedImage:
+def for_mastodon(data: bytes, limits: dict | None = None) -> PreparedImage:
     """Return the image within the instance's size, pixel and type limits.
 
-    `configuration` is the `configuration` object of the instance's /api/v2/instance (the
-    account's cached limits); without it Mastodon's defaults apply. Mastodon scales large
-    images itself, but only after accepting the upload, so the byte limit is the hard one.
+    `limits` as mastodon_limits takes them; without them Mastodon's defaults apply. Mastodon
+    scales large images itself, but only after accepting the upload, so the byte limit is
+    the hard one.
     """
-    max_bytes, max_pixels, types = mastodon_limits(configuration or {})
+    max_bytes, max_pixels, types = mastodon_limits(limits or {})
     facts = inspect_image(data)
     if facts.content_type in types and len(data) <= max_bytes:
         return PreparedImage(data, facts.content_type, facts.width, facts.height)

@@ -116,11 +116,11 @@ def test_mastodon_gets_an_accepted_image_as_is_and_converts_an_unlisted_type():
     assert (converted.width, converted.height) == (300, 200)
 
 
-def test_mastodon_gets_an_image_within_the_instance_byte_limit():
-    configuration = {"media_attachments": {"image_size_limit": 200_000}}
+def test_mastodon_gets_an_image_within_the_byte_limit_kept_on_the_account():
+    account_limits = {"image_size_limit": 200_000, "supported_mime_types": ["image/png"]}
     data = noisy_png(600, 400)
 
-    prepared = prepare.for_mastodon(data, configuration)
+    prepared = prepare.for_mastodon(data, account_limits)
 
     assert prepared.size <= 200_000
     assert prepared.width / prepared.height == pytest.approx(1.5, rel=0.02)
