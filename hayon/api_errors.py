@@ -1,16 +1,54 @@
 """Every API error in one shape: {"code", "message", "field", "errors": [...]}.
 
 `errors` lists every problem at once, each with its own code, message and field, so a client
-can show them next to what caused them.
+can show them next to what caused them. `field` is null when the error concerns the request
+as a whole. A 429 also carries `retry_after` (seconds) besides the Retry-After header.
 """
 
 from typing import Any
 
-from rest_framework import exceptions, status
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from hayon.errors import HayonError
+
+
+class ProblemSerializer(serializers.Serializer):
+    """One problem; platform checks add what they measured (`account`, `limit`, `measured`)."""
+
+    code = serializers.CharField(help_text="A stable machine-readable code, e.g. `too_long`.")
+    message = serializers.CharField(help_text="What is wrong, in words a person can act on.")
+    field = serializers.CharField(
+        required=False,
+        help_text="The input it concerns, as a path: `text`, `accounts[1]`, `media[0].id`.",
+    )
+    account = serializers.IntegerField(
+        required=False, help_text="The account the problem applies to, for per-account checks."
+    )
+    limit = serializers.IntegerField(required=False, help_text="The platform's limit.")
+    measured = serializers.IntegerField(required=False, help_text="What the input measured.")
+    severity = serializers.CharField(
+        required=False, help_text="`error` (blocks the post) or `warning`."
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every 4xx answer."""
+
+    code = serializers.CharField(
+        help_text="A stable machine-readable code: `invalid`, `not_found`, `throttled`, ..."
+    )
+    message = serializers.CharField(help_text="The first (or only) problem, for people.")
+    field = serializers.CharField(
+        allow_null=True, help_text="The input the first problem concerns; null if none."
+    )
+    errors = ProblemSerializer(many=True, help_text="Every problem found, not just the first.")
+    retry_after = serializers.IntegerField(
+        required=False, help_text="On 429 only: seconds to wait before trying again."
+    )
 
 
 def flatten(detail: Any, field: str = "") -> list[dict[str, Any]]:
@@ -36,8 +74,11 @@ def flatten(detail: Any, field: str = "") -> list[dict[str, Any]]:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's exception handler, answering in the one error shape."""
     if isinstance(exc, HayonError):
-        return Response(exc.as_dict(), status=exc.status_code)
+        body = exc.as_dict()
+        body.setdefault("field", None)
+        return Response(body, status=exc.status_code)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -46,20 +87,33 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten(exc.detail)
         first = errors[0] if errors else {"code": "invalid", "message": "Invalid input."}
-        body = {"code": "invalid", "message": first["message"], "errors": errors}
-        if "field" in first:
-            body["field"] = first["field"]
-        response.data = body
+        response.data = {
+            "code": "invalid",
+            "message": first["message"],
+            "field": first.get("field"),
+            "errors": errors,
+        }
         return response
 
+    code = error_code(exc)
     detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
-    code = getattr(getattr(exc, "detail", None), "code", None) or "error"
     body = {
         "code": code,
         "message": str(detail),
+        "field": None,
         "errors": [{"code": code, "message": str(detail)}],
     }
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and getattr(exc, "wait", None):
         body["retry_after"] = int(exc.wait + 0.999)
     response.data = body
     return response
+
+
+def error_code(exc: Exception) -> str:
+    # DRF turns Django's Http404 and PermissionDenied into its own errors before answering;
+    # give them the codes of those errors so a client sees one code per situation.
+    if isinstance(exc, Http404):
+        return "not_found"
+    if isinstance(exc, PermissionDenied):
+        return "permission_denied"
+    return getattr(getattr(exc, "detail", None), "code", None) or "error"

@@ -22,6 +22,11 @@ def check_production_settings(settings: dict[str, Any]) -> None:
         problems.append("HAYON_CREDENTIALS_KEYS must hold at least one Fernet key")
     if settings["CELERY_BROKER_URL"].startswith("filesystem"):
         problems.append("CELERY_BROKER_URL must point at RabbitMQ")
+    if "*" in settings["ALLOWED_HOSTS"]:
+        problems.append("ALLOWED_HOSTS must name the site's hosts, not '*'")
+    if settings.get("HAYON_FETCH_ALLOW_PRIVATE"):
+        # It lets anyone who can post a link or connect an account reach the private network.
+        problems.append("HAYON_FETCH_ALLOW_PRIVATE must be off")
 
     if problems:
         raise ImproperlyConfigured(

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "hayon.tokens",
     "media",
     "platforms",
     "posts",
@@ -121,22 +123,49 @@ HAYON_CREDENTIALS_KEYS = env.list("HAYON_CREDENTIALS_KEYS", default=[])
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Both the legacy key of /api/auth/token/ and named keys from /api/tokens/.
+        "hayon.tokens.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["hayon.throttles.UserThrottle", "hayon.throttles.TokenThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "hayon.pagination.Pagination",
     "PAGE_SIZE": env.int("HAYON_API_PAGE_SIZE", default=50),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "hayon.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "hayon.api_errors.exception_handler",
 }
+HAYON_API_MAX_PAGE_SIZE = env.int("HAYON_API_MAX_PAGE_SIZE", default=200)
+
+# Requests per user (all their sessions and tokens), per token, and password attempts per
+# client address on /api/auth/token/: "<count>/<second|minute|hour|day>". Over it: 429.
+HAYON_THROTTLE_RATES = {
+    "user": env.str("HAYON_THROTTLE_USER", default="600/minute"),
+    "token": env.str("HAYON_THROTTLE_TOKEN", default="300/minute"),
+    "login": env.str("HAYON_THROTTLE_LOGIN", default="20/minute"),
+}
+# Throttle counters live in this cache: use Redis (redis://...) when several web processes
+# run, or each counts on its own.
+CACHES = {"default": env.cache("HAYON_CACHE_URL", default="locmemcache://")}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hayon API",
     "DESCRIPTION": "Write a post once and publish it to six platforms, now or later.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components, so read-only fields are not asked for.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI served from our own static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PostStatusEnum": "posts.models.PostStatus",
+        "DeliveryStatusEnum": "posts.models.DeliveryStatus",
+        "AttemptOutcomeEnum": "posts.models.AttemptOutcome",
+        "AccountHealthEnum": "platforms.models.AccountHealth",
+        "PlatformEnum": "platforms.names.Platform",
+    },
 }
 
 # Messaging. With no broker URL configured, use the local RabbitMQ when one answers and

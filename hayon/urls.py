@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from hayon.health import health
+from hayon.tokens.api import ApiTokenViewSet, ObtainTokenView
 from media import urls as media_urls
 from platforms import views as account_pages
 from platforms.api import AccountViewSet, connect_urls
@@ -14,6 +14,7 @@ from posts.api import DeliveryViewSet, PostViewSet
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="account")
 router.register("posts", PostViewSet, basename="post")
+router.register("tokens", ApiTokenViewSet, basename="api-token-named")
 
 deliveries = SimpleRouter()
 deliveries.register("deliveries", DeliveryViewSet, basename="delivery")
@@ -29,7 +30,7 @@ urlpatterns = [
         name="signin",
     ),
     path("signout/", auth_views.LogoutView.as_view(), name="signout"),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *connect_urls(),

@@ -1,8 +1,11 @@
-"""REST endpoints for connected accounts."""
+"""REST endpoints for connected accounts: list, read, disconnect, re-check, connect.
+
+Every queryset starts from the caller's own accounts, so another user's id answers 404.
+"""
 
 from importlib import import_module
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -20,16 +23,30 @@ class AccountViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    """The caller's connected accounts (disconnected ones are gone from the list)."""
+
     serializer_class = AccountSerializer
     pagination_class = None
+    queryset = Account.objects.none()
 
     def get_queryset(self):
         return Account.objects.owned_by(self.request.user).exclude(health=AccountHealth.REVOKED)
 
+    @extend_schema(
+        description="Disconnect the account and forget its credentials. 409 while deliveries "
+        "to it still wait; accounts with published history are kept as `revoked`."
+    )
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance: Account) -> None:
         services.disconnect_account(instance)
 
-    @extend_schema(request=None, responses=AccountSerializer)
+    @extend_schema(
+        request=None,
+        responses=AccountSerializer,
+        description="Ask the platform whether the credentials still work; health says the answer.",
+    )
     @action(detail=True, methods=["post"])
     def check(self, request: Request, pk: str) -> Response:
         return Response(AccountSerializer(services.check_account(self.get_object())).data)
@@ -46,13 +63,21 @@ def connect_view(platform: str) -> type[APIView] | None:
     except ModuleNotFoundError:
         return None
 
+    # Every platform names its body ConnectSerializer; give each its own schema component.
+    body_class = extend_schema_serializer(component_name=f"{platform.title()}Connect")(
+        module.ConnectSerializer
+    )
+
     class ConnectView(APIView):
-        serializer_class = module.ConnectSerializer
+        serializer_class = body_class
 
         @extend_schema(
-            request=module.ConnectSerializer,
+            request=body_class,
             responses={201: AccountSerializer, 200: AccountSerializer},
             summary=f"Connect a {Platform(platform).label} account",
+            description="Verify the credentials with the platform and store the account "
+            "(201), or update the one already connected with the same remote id (200). "
+            "A refusal from the platform answers 400 with code `connect_failed`.",
             operation_id=f"accounts_connect_{platform}",
         )
         def post(self, request: Request) -> Response:

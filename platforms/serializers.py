@@ -22,3 +22,12 @@ class AccountSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "id": {"help_text": "The account's id, used in a post's `accounts`."},
+            "platform": {"help_text": "Which platform the account is on."},
+            "display_name": {"help_text": "The account's display name, if the platform has one."},
+            "health": {"help_text": "`active`, or why it cannot publish until reconnected."},
+            "health_reason": {"help_text": "What went wrong, when health is not `active`."},
+            "token_expires_at": {"help_text": "When the access token expires, if known."},
+            "created_at": {"help_text": "When the account was connected."},
+        }

@@ -80,7 +80,6 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     serializer_class = PostSerializer
     filterset_class = PostFilter
     queryset = Post.objects.none()
-    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         return (
@@ -114,10 +113,11 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "has started.",
     )
     def partial_update(self, request: Request, pk: str) -> Response:
+        post = self.get_object()
         body = PostUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
 
-        post = editing.update_post(self.get_object(), body.to_change())
+        post = editing.update_post(post, body.to_change())
 
         return Response(self._fresh(post))
 
@@ -188,11 +188,12 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str) -> Response:
+        post = self.get_object()
         body = PublishSerializer(data=request.data)
         body.is_valid(raise_exception=True)
 
         post = editing.publish_draft(
-            self.get_object(),
+            post,
             body.validated_data.get("scheduled_at") or None,
             body.validated_data.get("timezone") or None,
         )
@@ -217,7 +218,6 @@ class DeliveryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     serializer_class = DeliveryDetailSerializer
     queryset = Delivery.objects.none()
-    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         post = get_object_or_404(

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -135,6 +136,18 @@ def alice(django_user_model):
 @pytest.fixture
 def bob(django_user_model):
     return django_user_model.objects.create_user("bob", "bob@example.com", "bob-password-1")
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles() -> None:
+    """Request counts for throttling live in the cache: start every test with none."""
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    """Hash test users' passwords cheaply: the production hasher costs ~0.3 s per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def client_for(user) -> APIClient:

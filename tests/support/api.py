@@ -1,0 +1,51 @@
+"""Helpers for API tests: accounts without a platform behind them, and real local uploads."""
+
+from urllib.parse import urlsplit
+
+from rest_framework.test import APIClient
+
+from platforms.models import Account
+from tests.support.images import small_png
+
+# A credential value no response, page or log line may ever contain.
+PLANTED_SECRET = "planted-secret-3f9c1e7a"
+
+
+def account_for(user, handle: str = "", platform: str = "bluesky") -> Account:
+    """A connected account row, as connecting would store it; no platform is called."""
+    handle = handle or f"{user.username}.test"
+    return Account.objects.create(
+        owner=user,
+        platform=platform,
+        handle=handle,
+        remote_id=f"did:plc:{handle.replace('.', '-')}",
+        credentials={"session": PLANTED_SECRET, "app_password": PLANTED_SECRET},
+    )
+
+
+def upload_image(api: APIClient, data: bytes | None = None) -> int:
+    """Sign an upload, send the bytes to the local backend's signed URL, return the media id."""
+    data = data or small_png(40, 30)
+    signed = api.post(
+        "/api/posts/media/upload/",
+        {"filename": "photo.png", "content_type": "image/png", "size": len(data)},
+        format="json",
+    )
+    assert signed.status_code == 201, signed.json()
+
+    target = signed.json()
+    sent = APIClient().generic(
+        target["method"],
+        urlsplit(target["upload_url"]).path,
+        data,
+        content_type=target["headers"]["Content-Type"],
+    )
+    assert sent.status_code == 200, sent.content
+    return target["media_id"]
+
+
+def create_post(api: APIClient, accounts: list[Account], **fields) -> dict:
+    body = {"text": "Hello from Hayon", "accounts": [a.pk for a in accounts], **fields}
+    response = api.post("/api/posts/", body, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
