@@ -55,6 +55,8 @@ class FakeServer:
         self.routes: list[tuple[str, re.Pattern[str], Handler, str]] = []
         self.calls: list[Call] = []
         self.scripted: dict[str, deque[Reply]] = defaultdict(deque)
+        # Per route, a function that may answer a call instead of the handler (soak tests).
+        self.chaos: dict[str, Callable[[Call], Reply | None]] = {}
         self.lock = threading.RLock()
         self.httpd: ThreadingHTTPServer | None = None
 
@@ -70,6 +72,7 @@ class FakeServer:
         with self.lock:
             self.calls.clear()
             self.scripted.clear()
+            self.chaos.clear()
 
     def calls_to(self, name_or_path: str) -> list[Call]:
         return [
@@ -126,6 +129,8 @@ class FakeServer:
                 with self.lock:
                     self.calls.append(call)
                     scripted = self.scripted[name].popleft() if self.scripted[name] else None
+                if scripted is None and name in self.chaos:
+                    scripted = self.chaos[name](call)
                 reply = self._answer(handler, call, match.groupdict(), scripted)
                 break
 
