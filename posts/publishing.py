@@ -195,8 +195,8 @@ def build_request(delivery: Delivery, attempt: Attempt) -> PublishRequest:
             width=item.media.width or 0,
             height=item.media.height or 0,
             alt=item.media.alt,
-            url=storage.fetch_url(item.media.key),
-            read=partial(storage.read_bytes, item.media.key),
+            url=storage.fetch_url(item.media.key, item.media.backend),
+            read=partial(storage.read_bytes, item.media.key, item.media.backend),
         )
         for item in post.post_media.select_related("media").order_by("position")
     )
