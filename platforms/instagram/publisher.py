@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from platforms.base import MediaItem, PublishRequest
+from platforms.base import MediaItem, PublishRequest, PublishResult
 from platforms.errors import PermanentError, ReconnectRequired
 from platforms.meta import tokens
 from platforms.meta.containers import ContainerPublisher
@@ -39,7 +39,7 @@ class InstagramPublisher(ContainerPublisher):
     def profile_url(self, account: Account) -> str:
         return f"https://www.instagram.com/{account.handle}/"
 
-    def publish(self, account: Account, request: PublishRequest):
+    def publish(self, account: Account, request: PublishRequest) -> PublishResult:
         if not request.media:
             raise PermanentError("Instagram needs at least one image", code="media_required")
         if len(request.media) > MAX_CAROUSEL:

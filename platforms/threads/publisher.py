@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from platforms.base import MediaItem, PublishRequest
+from platforms.base import MediaItem, PublishRequest, PublishResult
 from platforms.errors import PermanentError
 from platforms.meta import tokens
 from platforms.meta.containers import ContainerPublisher
@@ -34,7 +34,7 @@ class ThreadsPublisher(ContainerPublisher):
     def profile_url(self, account: Account) -> str:
         return f"https://www.threads.net/@{account.handle}"
 
-    def publish(self, account: Account, request: PublishRequest):
+    def publish(self, account: Account, request: PublishRequest) -> PublishResult:
         if len(request.media) > MAX_CAROUSEL:
             raise PermanentError(
                 f"Threads takes at most {MAX_CAROUSEL} images in one post", code="too_many_media"
