@@ -17,8 +17,10 @@ a failure afterwards can never lead to a second publication.
 import enum
 import logging
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -50,6 +52,7 @@ from posts.models import (
 from posts.status import refresh_post_status
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A message may arrive this early (clock differences, whole-second countdowns) and still count.
 EARLY_TOLERANCE = timedelta(seconds=1)
@@ -227,7 +230,7 @@ def call_platform(
 
     if delivery.needs_reconcile:
         try:
-            found = publisher.reconcile(account, request)
+            found = with_fresh_credentials(account, lambda: publisher.reconcile(account, request))
         except Unconfirmed as exc:
             exc.from_reconcile = True
             raise
@@ -236,14 +239,20 @@ def call_platform(
         delivery.needs_reconcile = False
         Delivery.objects.filter(pk=delivery.pk).update(needs_reconcile=False)
 
+    return with_fresh_credentials(account, lambda: publisher.publish(account, request)), False
+
+
+def with_fresh_credentials(account: Account, call: Callable[[], T]) -> T:
+    """Run a platform call; on AuthExpired refresh the credentials once and run it again."""
     try:
-        return publisher.publish(account, request), False
+        return call()
     except AuthExpired:
         refresh_under_lock(account)
-        try:
-            return publisher.publish(account, request), False
-        except AuthExpired as again:
-            raise ReconnectRequired(f"{account.reconnect_message()}: {again.message}") from again
+
+    try:
+        return call()
+    except AuthExpired as again:
+        raise ReconnectRequired(f"{account.reconnect_message()}: {again.message}") from again
 
 
 def refresh_under_lock(account: Account) -> None:

@@ -15,6 +15,7 @@ from posts import parking
 from posts.models import Attempt, Delivery, Post
 from tests.conftest import wait_for
 from tests.fakes.bluesky_proxy import BlueskyProxy
+from tests.fakes.posting import connect as connect_platform
 from tests.fakes.server import Reply
 from tests.support.bluesky import connect, records_with
 
@@ -231,3 +232,28 @@ def test_retrying_a_failed_delivery_publishes_it(worker, pds, proxy, account, al
     assert records_with(pds.url, account["login"], "Second chance") == 1
     again = alice_api.post(f"/api/posts/{post_id}/deliveries/{delivery.pk}/retry/")
     assert again.status_code == 409
+
+
+def test_a_timeout_after_creating_without_an_idempotency_handle_is_unconfirmed(
+    fakes, worker, alice_api
+):
+    facebook = fakes["facebook"]
+    facebook.reset()
+    user_id, user_token = facebook.add_user("Alice")
+    page_id, _ = facebook.add_page(user_id, "Alice Bakes")
+    account = connect_platform(
+        alice_api, "facebook", {"access_token": user_token, "page_id": page_id}
+    )
+    # Facebook makes the post but the answer never comes back in time, and its listing of
+    # the Page's posts lags behind, so Hayon cannot tell whether the post exists.
+    facebook.fail_next("feed", Reply(504, "Gateway Time-out", after_handling=True))
+    facebook.fail_next("published", Reply(200, {"data": []}))
+
+    post_id = post(alice_api, account, "Did it go out?")
+
+    delivery = wait_for(delivery_in(post_id, "unconfirmed"), timeout=30)
+    assert "check the Page" in delivery.error_message
+    time.sleep(2)
+    assert Delivery.objects.get(pk=delivery.pk).status == "unconfirmed"
+    assert len(facebook.published_posts()) == 1
+    assert len(facebook.calls_named("feed")) == 1

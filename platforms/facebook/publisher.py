@@ -6,7 +6,9 @@
 
 Facebook has no idempotency key. Before the call that creates the post we remember when it
 started; after an ambiguous answer, reconcile looks for a post with the same text among the
-Page's posts published since then.
+Page's posts published since then. When Facebook never answered (a timeout or a 504) and the
+post is not listed, the listing may simply lag: that is `unconfirmed`, for a person to check,
+because posting again could make a second post.
 """
 
 import json
@@ -17,7 +19,7 @@ import time
 from django.conf import settings
 
 from platforms.base import Publisher, PublishRequest, PublishResult
-from platforms.errors import PublishError, ReconnectRequired
+from platforms.errors import PublishError, ReconnectRequired, Unconfirmed
 from platforms.meta.graph import GraphClient
 from platforms.models import Account
 
@@ -39,6 +41,14 @@ class FacebookPublisher(Publisher):
         return GraphClient(settings.HAYON_GRAPH_API_URL, token, self.label)
 
     def publish(self, account: Account, request: PublishRequest) -> PublishResult:
+        try:
+            return self._publish(account, request)
+        except Unconfirmed as exc:
+            if exc.http_status in (None, 504):
+                request.remember({"unanswered": True})
+            raise
+
+    def _publish(self, account: Account, request: PublishRequest) -> PublishResult:
         client = self.client(account)
         page = account.remote_id
 
@@ -76,7 +86,7 @@ class FacebookPublisher(Publisher):
         return photo_ids
 
     def mark_start(self, request: PublishRequest) -> None:
-        request.remember({"started_at": int(time.time())})
+        request.remember({"started_at": int(time.time()), "unanswered": False})
 
     def permalink(self, client: GraphClient, account: Account, post_id: str) -> str:
         try:
@@ -107,6 +117,12 @@ class FacebookPublisher(Publisher):
             if (post.get("message") or "").strip() == request.text.strip():
                 url = post.get("permalink_url") or f"https://www.facebook.com/{post['id']}"
                 return PublishResult(str(post["id"]), url)
+
+        if request.state.get("unanswered"):
+            raise Unconfirmed(
+                "Facebook never answered and the post is not listed on the Page yet: check the "
+                "Page, then mark the delivery published or retry it"
+            )
         return None
 
     def refresh_credentials(self, account: Account) -> None:
