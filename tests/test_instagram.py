@@ -1,10 +1,13 @@
 """Instagram through the API, the real worker and the fake graph.instagram.com: containers,
 carousels, the publishing quota, and never publishing twice."""
 
+import io
 from datetime import timedelta
 
 import pytest
+import requests
 from django.utils import timezone
+from PIL import Image
 
 from platforms.models import Account
 from posts.models import Delivery
@@ -58,6 +61,20 @@ def test_it_refuses_a_token_instagram_does_not_accept(alice_api, instagram):
     assert response.status_code == 400
     assert response.json()["code"] == "connect_failed"
     assert not Account.objects.exists()
+
+
+def test_it_sends_a_png_as_a_jpeg_instagram_accepts(alice_api, instagram, account):
+    image = uploaded_image(alice_api, png=True)
+
+    post = create_post(alice_api, "Blue square", [account["id"]], [image])
+
+    assert settled(post["id"]).status == "COMPLETED"
+    container = instagram.calls_named("container")[0].form()
+    url = container["image_url"][0]
+    assert ".instagram.jpg" in url
+    fetched = requests.get(url, timeout=10)
+    assert fetched.ok
+    assert Image.open(io.BytesIO(fetched.content)).format == "JPEG"
 
 
 def test_it_publishes_one_image_through_a_container(alice, alice_api, instagram, account):

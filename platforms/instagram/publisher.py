@@ -11,8 +11,12 @@ from typing import Any
 
 from django.conf import settings
 
+from media.images import NotAnImage
+from media.prepare import CannotPrepare
+from media.storage import StorageError
+from media.variants import instagram_url
 from platforms.base import MediaItem, PublishRequest, PublishResult
-from platforms.errors import PermanentError, ReconnectRequired
+from platforms.errors import PermanentError, ReconnectRequired, TransientError
 from platforms.meta import tokens
 from platforms.meta.containers import ContainerPublisher
 from platforms.models import Account
@@ -53,7 +57,7 @@ class InstagramPublisher(ContainerPublisher):
         return {**self.item_params(request.media[0], carousel=False), "caption": request.text}
 
     def item_params(self, item: MediaItem, *, carousel: bool = True) -> dict[str, Any]:
-        params: dict[str, Any] = {"image_url": item.url}
+        params: dict[str, Any] = {"image_url": jpeg_url(item)}
         if carousel:
             params["is_carousel_item"] = "true"
         if item.alt:
@@ -87,3 +91,13 @@ class InstagramPublisher(ContainerPublisher):
 
 
 publisher = InstagramPublisher()
+
+
+def jpeg_url(item: MediaItem) -> str:
+    """Return a URL of the image as a JPEG Instagram accepts, converting it once if needed."""
+    try:
+        return instagram_url(item)
+    except (CannotPrepare, NotAnImage) as exc:
+        raise PermanentError(f"Instagram cannot take this image: {exc}") from exc
+    except StorageError as exc:
+        raise TransientError(f"The image could not be read from storage: {exc}") from exc

@@ -24,12 +24,19 @@ def jpeg_bytes(width: int = 1080, height: int = 1080, color=(220, 90, 40)) -> by
     return buffer.getvalue()
 
 
-def uploaded_image(api, *, width: int = 1080, height: int = 1080) -> int:
-    """Upload a JPEG the way a browser does (sign, then send the bytes); return its media id."""
-    data = jpeg_bytes(width, height)
+def png_bytes(width: int = 1080, height: int = 1080, color=(40, 90, 220)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def uploaded_image(api, *, width: int = 1080, height: int = 1080, png: bool = False) -> int:
+    """Upload an image the way a browser does (sign, then send the bytes); return its id."""
+    data = png_bytes(width, height) if png else jpeg_bytes(width, height)
+    name, content_type = ("photo.png", "image/png") if png else ("photo.jpg", "image/jpeg")
     signed = api.post(
         "/api/posts/media/upload/",
-        {"filename": "photo.jpg", "content_type": "image/jpeg", "size": len(data)},
+        {"filename": name, "content_type": content_type, "size": len(data)},
         format="json",
     )
     assert signed.status_code == 201, signed.json()
