@@ -303,3 +303,13 @@ def test_the_same_text_is_published_to_bluesky_and_mastodon(worker, alice_api, i
     wait_for(both_published, timeout=45)
     on_mastodon = Delivery.objects.get(post_id=response.json()["id"], platform="mastodon")
     assert "Same words, two networks" in status_on(instance, on_mastodon.remote_id)["content"]
+
+
+def test_checking_the_account_reads_the_instance_limits_again(alice_api, big_instance):
+    account = connect(alice_api, big_instance.url, big_instance.token)
+    Account.objects.filter(pk=account["id"]).update(limits={"max_characters": 500})
+
+    checked = alice_api.post(f"/api/accounts/{account['id']}/check/").json()
+
+    assert checked["health"] == "active"
+    assert checked["limits"]["max_characters"] == 5000
