@@ -8,7 +8,8 @@ as a whole. A 429 also carries `retry_after` (seconds) besides the Retry-After h
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -56,8 +57,7 @@ def flatten(detail: Any, field: str = "") -> list[dict[str, Any]]:
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
-            name = "" if key == "non_field_errors" else str(key)
-            out.extend(flatten(value, f"{field}.{name}" if field and name else field or name))
+            out.extend(flatten(value, child_path(field, key)))
         return out
 
     if isinstance(detail, list):
@@ -71,6 +71,18 @@ def flatten(detail: Any, field: str = "") -> list[dict[str, Any]]:
     if field:
         entry["field"] = field
     return [entry]
+
+
+def child_path(field: str, key: Any) -> str:
+    """Return the path of a nested error: `media[0].id`, `platform_content.12.text`.
+
+    DRF reports list items by integer position and dict entries by their (string) key.
+    """
+    if key == "non_field_errors":
+        return field
+    if isinstance(key, int):
+        return f"{field}[{key}]"
+    return f"{field}.{key}" if field else str(key)
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -117,3 +129,27 @@ def error_code(exc: Exception) -> str:
     if isinstance(exc, PermissionDenied):
         return "permission_denied"
     return getattr(getattr(exc, "detail", None), "code", None) or "error"
+
+
+def shaped(code: str, message: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": message,
+        "field": None,
+        "errors": [{"code": code, "message": message}],
+    }
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: a URL under /api/ that matches no endpoint answers in the error shape."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(shaped("not_found", "No such endpoint or object."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: the API answers even a crash in the error shape; the traceback is logged."""
+    if request.path.startswith("/api/"):
+        message = "Something went wrong on our side; it has been logged."
+        return JsonResponse(shaped("server_error", message), status=500)
+    return defaults.server_error(request)

@@ -41,3 +41,7 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("", include("posts.urls")),
 ]
+
+# Under /api/, an unknown URL or a crash still answers in the API's error shape.
+handler404 = "hayon.api_errors.not_found"
+handler500 = "hayon.api_errors.server_error"

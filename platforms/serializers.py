@@ -6,6 +6,11 @@ from platforms.models import Account
 class AccountSerializer(serializers.ModelSerializer):
     """An account as clients see it: never its credentials."""
 
+    # Empty for platforms with one address, so not always a URI.
+    base_url = serializers.CharField(
+        read_only=True, help_text="PDS or instance URL; empty where the platform has one."
+    )
+
     class Meta:
         model = Account
         fields = [

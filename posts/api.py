@@ -4,9 +4,13 @@ Every queryset starts from the caller's own posts, so another user's id answers 
 that does not exist.
 """
 
+from datetime import UTC, datetime
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, status, viewsets
@@ -45,6 +49,27 @@ class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class InstantField(IsoDateTimeField):
+    """An ISO 8601 date-time, read as the UTC instant it names.
+
+    PostgreSQL refuses UTC offsets beyond ±15:59, which ISO 8601 allows, so the filter
+    value is converted before it reaches a query.
+    """
+
+    def to_python(self, value) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
+class InstantFilter(django_filters.IsoDateTimeFilter):
+    field_class = InstantField
+
+
 class PostFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=PostStatus.choices, help_text="Only posts in these statuses (repeatable)."
@@ -56,16 +81,16 @@ class PostFilter(django_filters.FilterSet):
         max_value=MAX_ID,
         help_text="Only posts to this account id.",
     )
-    scheduled_after = django_filters.IsoDateTimeFilter(
+    scheduled_after = InstantFilter(
         field_name="scheduled_at", lookup_expr="gte", help_text="Scheduled at or after (ISO)."
     )
-    scheduled_before = django_filters.IsoDateTimeFilter(
+    scheduled_before = InstantFilter(
         field_name="scheduled_at", lookup_expr="lt", help_text="Scheduled before (ISO 8601)."
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = InstantFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
     )
 

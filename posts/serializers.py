@@ -220,6 +220,10 @@ class DeliverySerializer(serializers.ModelSerializer):
     error = serializers.SerializerMethodField(
         help_text="The last error, or null when there is none."
     )
+    # Empty until published, so not always a URI.
+    remote_url = serializers.CharField(
+        read_only=True, help_text="Link to the live post; empty until published."
+    )
 
     class Meta:
         model = Delivery
@@ -245,7 +249,6 @@ class DeliverySerializer(serializers.ModelSerializer):
             "status": {"help_text": "Where this delivery stands."},
             "next_attempt_at": {"help_text": "When it is (next) due; null once finished."},
             "remote_id": {"help_text": "The platform's id of the published post."},
-            "remote_url": {"help_text": "Link to the live post, once published."},
             "text": {"help_text": "Text override for this account; empty uses the post's."},
             "published_at": {"help_text": "When the platform accepted the post."},
             "updated_at": {"help_text": "When the delivery last changed."},

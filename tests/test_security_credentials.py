@@ -7,9 +7,6 @@ refreshing and logging in again. The stand-in records what it received, which pr
 secret really travelled those paths before the test looks for it in the output.
 """
 
-import base64
-import json
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +19,7 @@ from platforms.models import Account
 from posts.models import FINISHED, Delivery
 from tests.conftest import wait_for
 from tests.fakes.server import FakeServer, Reply
-from tests.support.api import PLANTED_SECRET
+from tests.support.api import PLANTED_SECRET, account_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -46,16 +43,6 @@ class RefusingPDS(FakeServer):
         self.route("POST", r"/xrpc/.*", lambda c, g: expired, "write")
 
 
-def b64(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-
-
-def jwt(did: str, scope: str) -> str:
-    """A token shaped like the PDS's, whose signature part is the planted secret."""
-    claims = {"sub": did, "scope": scope, "exp": int(time.time()) + 86_400}
-    return f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64(claims)}.{PLANTED_SECRET}"
-
-
 @pytest.fixture
 def pds_stand_in():
     server = RefusingPDS().start()
@@ -65,18 +52,7 @@ def pds_stand_in():
 
 @pytest.fixture
 def planted(alice, pds_stand_in) -> Account:
-    did = "did:plc:alicesecret"
-    session = ":::".join(
-        ["alice.test", did, jwt(did, "com.atproto.access"), jwt(did, "com.atproto.refresh"), ""]
-    )
-    return Account.objects.create(
-        owner=alice,
-        platform="bluesky",
-        handle="alice.test",
-        remote_id=did,
-        base_url=pds_stand_in.url,
-        credentials={"session": session, "app_password": PLANTED_SECRET},
-    )
+    return account_for(alice, "alice.test", base_url=pds_stand_in.url)
 
 
 def log_from(path: Path, offset: int) -> str:

@@ -1,5 +1,8 @@
 """Helpers for API tests: accounts without a platform behind them, and real local uploads."""
 
+import base64
+import json
+import time
 from urllib.parse import urlsplit
 
 from rest_framework.test import APIClient
@@ -11,15 +14,34 @@ from tests.support.images import small_png
 PLANTED_SECRET = "planted-secret-3f9c1e7a"
 
 
-def account_for(user, handle: str = "", platform: str = "bluesky") -> Account:
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def jwt(did: str, scope: str) -> str:
+    """A token shaped like a PDS's, valid for a day, whose signature is the planted secret."""
+    claims = {"sub": did, "scope": scope, "exp": int(time.time()) + 86_400}
+    return f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64(claims)}.{PLANTED_SECRET}"
+
+
+def bluesky_session(handle: str, did: str) -> str:
+    """A session string as the atproto SDK exports it, with planted tokens."""
+    tokens = [jwt(did, "com.atproto.access"), jwt(did, "com.atproto.refresh")]
+    return ":::".join([handle, did, *tokens, ""])
+
+
+def account_for(user, handle: str = "", platform: str = "bluesky", **fields) -> Account:
     """A connected account row, as connecting would store it; no platform is called."""
     handle = handle or f"{user.username}.test"
+    did = f"did:plc:{handle.replace('.', '-')}"
+    credentials = {"session": bluesky_session(handle, did), "app_password": PLANTED_SECRET}
     return Account.objects.create(
         owner=user,
         platform=platform,
         handle=handle,
-        remote_id=f"did:plc:{handle.replace('.', '-')}",
-        credentials={"session": PLANTED_SECRET, "app_password": PLANTED_SECRET},
+        remote_id=did,
+        credentials=credentials,
+        **fields,
     )
 
 
