@@ -145,6 +145,14 @@ def fresh_throttles() -> None:
 
 
 @pytest.fixture(autouse=True)
+def loopback_pds_reachable(request, settings) -> None:
+    """Tests with the local PDS connect accounts to it on loopback, which is refused unless
+    HAYON_FETCH_ALLOW_PRIVATE is on (as it is for the worker, see WORKER_SETTINGS)."""
+    if "pds" in request.fixturenames:
+        settings.HAYON_FETCH_ALLOW_PRIVATE = True
+
+
+@pytest.fixture(autouse=True)
 def fast_passwords(settings) -> None:
     """Hash test users' passwords cheaply: the production hasher costs ~0.3 s per user."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
