@@ -15,7 +15,7 @@ from posts.models import Delivery
 from tests.conftest import wait_for
 from tests.fakes import mastodon_media
 from tests.fakes.server import Reply
-from tests.support.images import small_png
+from tests.support.images import noisy_png, small_png
 from tests.support.mastodon import MastodonMock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -61,9 +61,9 @@ def post(api, account: dict, text: str, **fields) -> int:
     return response.json()["id"]
 
 
-def upload_image(api) -> int:
+def upload_image(api, data: bytes | None = None) -> int:
     """Sign an upload and send the bytes like a browser; return the media id."""
-    data = small_png(400, 300)
+    data = data or small_png(400, 300)
     signed = api.post(
         "/api/posts/media/upload/",
         {"filename": "picture.png", "content_type": "image/png", "size": len(data)},
@@ -207,6 +207,23 @@ def test_it_waits_for_media_the_instance_is_still_processing(worker, alice_api, 
     assert len(polls) == 3  # 206, 206, then 200
     [status] = slow_media.statuses.values()
     assert status["media_attachments"][0]["url"]
+
+
+def test_it_shrinks_an_image_over_the_instance_size_limit(worker, alice_api, slow_media):
+    slow_media.reset()
+    slow_media.image_size_limit = 300_000
+    account = connect(alice_api, slow_media.url, mastodon_media.TOKEN)
+    big = noisy_png(1200, 900)
+    assert len(big) > 1_000_000
+
+    post_id = post(alice_api, account, "Big picture", media=[{"id": upload_image(alice_api, big)}])
+
+    delivery = finished(post_id)
+    slow_media.image_size_limit = 16_777_216
+    assert delivery.status == "published", delivery.error_message
+    [upload] = slow_media.uploads
+    assert len(upload["data"]) <= 300_000
+    assert upload["content_type"] == "image/jpeg"
 
 
 def test_it_fails_a_post_whose_media_the_instance_could_not_process(worker, alice_api, slow_media):

@@ -15,6 +15,9 @@ from django.utils import timezone
 from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError, MastodonError
 
+from media.images import NotAnImage
+from media.prepare import CannotPrepare, PreparedImage, for_mastodon
+from media.storage import StorageError
 from platforms.base import MediaItem, Publisher, PublishRequest, PublishResult
 from platforms.errors import PermanentError, ReconnectRequired, TransientError, Unconfirmed
 from platforms.mastodon.client import api_for, message_of, status_of, translate
@@ -123,17 +126,18 @@ class MastodonPublisher(Publisher):
 
         ids = list(request.state.get("media_ids") or [])
         if len(ids) != len(request.media):
-            ids = [self._upload(api, item) for item in request.media]
+            ids = [self._upload(api, account, item) for item in request.media]
             request.remember({"media_ids": ids})
 
         self._wait_until_processed(api, ids, request)
         return ids
 
-    def _upload(self, api: Mastodon, item: MediaItem):
+    def _upload(self, api: Mastodon, account: Account, item: MediaItem):
+        image = fitted_image(account, item)
         try:
             attachment = api.media_post(
-                item.read(),
-                mime_type=item.content_type,
+                image.data,
+                mime_type=image.content_type,
                 description=item.alt or None,
                 file_name=f"hayon-{item.media_id}",
             )
@@ -205,3 +209,13 @@ class MastodonPublisher(Publisher):
 
 
 publisher = MastodonPublisher()
+
+
+def fitted_image(account: Account, item: MediaItem) -> PreparedImage:
+    """Return the image within the instance's size and type limits (re-encoded only if not)."""
+    try:
+        return for_mastodon(item.read(), account.limits)
+    except (CannotPrepare, NotAnImage) as exc:
+        raise PermanentError(f"Mastodon cannot take image {item.media_id}: {exc}") from exc
+    except StorageError as exc:
+        raise TransientError(f"The image could not be read from storage: {exc}") from exc

@@ -16,6 +16,8 @@ from platforms.rules import Limits, PlatformRules
 from platforms.text import find_links, grapheme_count
 
 # Mastodon's defaults, used until the instance has been asked (GET /api/v2/instance).
+MAX_SOURCE_IMAGE_BYTES = 50 * 1024 * 1024
+
 DEFAULT_LIMITS = {
     "max_characters": 500,
     "max_media_attachments": 4,
@@ -99,7 +101,9 @@ class MastodonRules(PlatformRules):
         return Limits(
             text=int(known["max_characters"]),
             media=int(known["max_media_attachments"]),
-            image_bytes=int(known["image_size_limit"]),
+            # The worker re-encodes larger images to fit (media.prepare.for_mastodon), so
+            # only what is too big to prepare at all is refused here.
+            image_bytes=max(int(known["image_size_limit"]), MAX_SOURCE_IMAGE_BYTES),
             image_types=tuple(t for t in types if t.startswith("image/")),
             video_types=tuple(t for t in types if t.startswith("video/")),
             video_bytes=int(known["video_size_limit"]),

@@ -11,6 +11,7 @@ import itertools
 import re
 
 from tests.fakes.server import Call, FakeServer, Reply
+from tests.fakes.tumblr import multipart_parts
 
 TOKEN = "fake-token"
 _DESCRIPTION = re.compile(rb'name="description"\r\n\r\n(.*?)\r\n', re.S)
@@ -24,6 +25,9 @@ class MastodonMediaFake(FakeServer):
         self.media: dict[str, dict] = {}
         self.statuses: dict[str, dict] = {}
         self.by_key: dict[str, str] = {}
+        # What /api/v2/instance announces for images; uploads are recorded in `uploads`.
+        self.image_size_limit = 16_777_216
+        self.uploads: list[dict] = []
 
         self.route("GET", "/api/v1/accounts/verify_credentials/?", self.me, "me")
         self.route("GET", "/api/v2/instance/?", self.instance, "instance")
@@ -40,6 +44,7 @@ class MastodonMediaFake(FakeServer):
             self.media.clear()
             self.statuses.clear()
             self.by_key.clear()
+            self.uploads.clear()
 
     def authorized(self, call: Call) -> bool:
         return call.headers.get("authorization") == f"Bearer {TOKEN}"
@@ -52,20 +57,29 @@ class MastodonMediaFake(FakeServer):
     def instance(self, call: Call, groups: dict) -> Reply:
         host = self.url.split("://", 1)[1]
         statuses = {"max_characters": 500, "max_media_attachments": 4}
+        media = {
+            "image_size_limit": self.image_size_limit,
+            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+            "description_limit": 1500,
+        }
         return Reply(
             200,
             {
                 "domain": host,
                 "version": "4.3.0",
                 "api_versions": {"mastodon": 2},
-                "configuration": {"statuses": statuses},
+                "configuration": {"statuses": statuses, "media_attachments": media},
             },
         )
 
     def upload(self, call: Call, groups: dict) -> Reply:
         media_id = str(next(self.ids))
         found = _DESCRIPTION.search(call.body)
+        file_part = multipart_parts(call).get("file") or {}
+        if len(file_part.get("data") or b"") > self.image_size_limit:
+            return Reply(422, {"error": "Validation failed: File size must be less than limit"})
         with self.lock:
+            self.uploads.append(file_part)
             self.media[media_id] = {
                 "polls": 0,
                 "description": found.group(1).decode() if found else None,
