@@ -273,9 +273,16 @@ class DeliveryDetailSerializer(DeliverySerializer):
 class PostMediaSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The media id.")
     content_type = serializers.CharField(help_text="The image's type, e.g. image/jpeg.")
+    size = serializers.IntegerField(help_text="Bytes.")
     width = serializers.IntegerField(allow_null=True, help_text="Width in pixels.")
     height = serializers.IntegerField(allow_null=True, help_text="Height in pixels.")
     alt = serializers.CharField(allow_blank=True, help_text="Alt text.")
+    url = serializers.CharField(
+        allow_null=True, help_text="A signed URL of the image, valid for a limited time."
+    )
+    thumbnail_url = serializers.CharField(
+        allow_null=True, help_text="A signed URL of a small preview, if one was made."
+    )
 
 
 class PostSerializer(serializers.ModelSerializer):
