@@ -18,8 +18,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hayon.errors import HayonError
 from posts import editing, services
+from posts.dates import user_zone, with_when, within_days
 from posts.models import Delivery, Post, PostStatus
+from posts.schedule import zone
 from posts.serializers import (
     MAX_ID,
     ChangeSummarySerializer,
@@ -70,6 +73,28 @@ class InstantFilter(django_filters.IsoDateTimeFilter):
     field_class = InstantField
 
 
+class PostFilterForm(forms.Form):
+    """Check the calendar-day filters together: a known zone, and the days in order."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("timezone"):
+            try:
+                zone(data["timezone"])
+            except HayonError as exc:
+                self.add_error("timezone", exc.message)
+
+        first, last = data.get("date_from"), data.get("date_to")
+        if first and last and last < first:
+            self.add_error("date_to", f"date_to {last} is before date_from {first}.")
+        return data
+
+
+def unchanged(queryset, name, value):
+    """Leave the queryset alone: PostFilter.filter_queryset applies the day filters at once."""
+    return queryset
+
+
 class PostFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=PostStatus.choices, help_text="Only posts in these statuses (repeatable)."
@@ -94,9 +119,38 @@ class PostFilter(django_filters.FilterSet):
         field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
     )
 
+    date_from = django_filters.DateFilter(
+        method=unchanged,
+        help_text="Only posts going (or gone) out on or after this calendar day (YYYY-MM-DD) "
+        "in `timezone`. A post's day is that of its scheduled time, or of its creation for "
+        "'post now'.",
+    )
+    date_to = django_filters.DateFilter(
+        method=unchanged,
+        help_text="Only posts going (or gone) out on or before this calendar day, inclusive.",
+    )
+    timezone = django_filters.CharFilter(
+        method=unchanged,
+        help_text="IANA zone in which date_from and date_to are read, e.g. 'Europe/Berlin'. "
+        "Defaults to the zone the browser reported (session clients), else UTC.",
+    )
+
     class Meta:
         model = Post
         fields = ["status", "account"]
+        form = PostFilterForm
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if not (data.get("date_from") or data.get("date_to")):
+            return queryset
+
+        if data.get("timezone"):
+            tz = zone(data["timezone"])
+        else:
+            tz = user_zone(self.request)
+        return within_days(with_when(queryset), data.get("date_from"), data.get("date_to"), tz)
 
 
 class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

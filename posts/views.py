@@ -9,7 +9,7 @@ keeps in the `hayon_tz` cookie.
 import calendar
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -17,21 +17,19 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from hayon.errors import HayonError
 from media.serializers import media_urls
 from media.storage import StorageError
 from platforms.models import Account, AccountHealth
+from posts.dates import day_start, user_zone, with_when, within_days
 from posts.models import RETRYABLE, WAITING, Delivery, DeliveryStatus, Post, PostStatus
 from posts.schedule import zone
 
 logger = logging.getLogger(__name__)
 
-ZONE_COOKIE = "hayon_tz"
 ATTENTION = (
     DeliveryStatus.FAILED,
     DeliveryStatus.PARKED,
@@ -57,14 +55,6 @@ STATUS_HINTS = {
 }
 
 
-def user_zone(request: HttpRequest) -> ZoneInfo:
-    """Return the zone the browser reported in its cookie, or UTC before it has."""
-    try:
-        return zone(request.COOKIES.get(ZONE_COOKIE, "UTC"))
-    except HayonError:
-        return ZoneInfo("UTC")
-
-
 def page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     """Render a page with times shown in the user's zone."""
     tz = user_zone(request)
@@ -81,11 +71,6 @@ def owned_posts(request: HttpRequest) -> QuerySet[Post]:
     return Post.objects.owned_by(request.user).prefetch_related(
         Prefetch("deliveries", queryset=Delivery.objects.select_related("account"))
     )
-
-
-def with_when(posts: QuerySet[Post]) -> QuerySet[Post]:
-    """Annotate `when`: the time a post goes (or went) out; created_at for 'post now'."""
-    return posts.annotate(when=Coalesce("scheduled_at", "created_at"))
 
 
 def accounts_needing_reconnect(request: HttpRequest) -> QuerySet[Account]:
@@ -145,20 +130,12 @@ class PostFilterForm(forms.Form):
         return data
 
 
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=tz)
-
-
 def filter_posts(posts: QuerySet[Post], data: dict, tz: ZoneInfo) -> QuerySet[Post]:
     if data.get("status"):
         posts = posts.filter(status=data["status"])
     if data.get("account"):
         posts = posts.filter(deliveries__account=data["account"]).distinct()
-    if data.get("start"):
-        posts = posts.filter(when__gte=local_midnight(data["start"], tz))
-    if data.get("end"):
-        posts = posts.filter(when__lt=local_midnight(data["end"] + timedelta(days=1), tz))
-    return posts
+    return within_days(posts, data.get("start"), data.get("end"), tz)
 
 
 @login_required
@@ -228,7 +205,7 @@ def post_calendar(request: HttpRequest) -> HttpResponse:
     posts = (
         with_when(owned_posts(request))
         .filter(is_draft=False)
-        .filter(when__gte=local_midnight(start, tz), when__lt=local_midnight(end, tz))
+        .filter(when__gte=day_start(start, tz), when__lt=day_start(end, tz))
         .order_by("when")
     )
     days = {

@@ -67,6 +67,46 @@ def test_it_filters_posts_by_status_account_and_schedule(alice_api, alice_sky, a
     assert ids(scheduled_before=later(10)) == {soon["id"]}
 
 
+def test_it_filters_by_calendar_day_in_the_callers_timezone(alice_api, alice_sky):
+    day = timezone.now().date() + timedelta(days=10)
+    next_day = day + timedelta(days=1)
+    # 23:30 and 00:30 in Berlin: both on `day` in UTC, on two different days in Berlin.
+    late = create_post(
+        alice_api, [alice_sky], scheduled_at=f"{day}T23:30", timezone="Europe/Berlin"
+    )
+    early = create_post(
+        alice_api, [alice_sky], scheduled_at=f"{next_day}T00:30", timezone="Europe/Berlin"
+    )
+
+    def ids(**query):
+        response = alice_api.get("/api/posts/", query)
+        assert response.status_code == 200, response.json()
+        return {p["id"] for p in response.json()["results"]}
+
+    berlin = {"timezone": "Europe/Berlin"}
+    assert ids(date_from=day, date_to=day, **berlin) == {late["id"]}
+    assert ids(date_from=next_day, date_to=next_day, **berlin) == {early["id"]}
+    assert ids(date_from=next_day, **berlin) == {early["id"]}
+    assert ids(date_to=day, **berlin) == {late["id"]}
+    assert ids(date_from=day, date_to=day, timezone="UTC") == {late["id"], early["id"]}
+    assert ids(date_from=next_day, date_to=next_day) == set()  # UTC without a zone cookie
+
+    alice_api.cookies["hayon_tz"] = "Europe/Berlin"
+    assert ids(date_from=next_day, date_to=next_day) == {early["id"]}
+
+
+def test_it_names_a_bad_zone_or_reversed_days_in_the_day_filter(alice_api):
+    response = alice_api.get(
+        "/api/posts/",
+        {"date_from": "2027-01-05", "date_to": "2027-01-04", "timezone": "Mars/Olympus"},
+    )
+
+    assert response.status_code == 400
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert "Unknown timezone 'Mars/Olympus'" in errors["timezone"]
+    assert errors["date_to"] == "date_to 2027-01-04 is before date_from 2027-01-05."
+
+
 def test_it_rejects_a_filter_it_cannot_read_with_the_error_shape(alice_api):
     response = alice_api.get("/api/posts/", {"status": "SOMEDAY", "account": "x"})
 
