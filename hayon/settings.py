@@ -188,7 +188,7 @@ HAYON_MAX_SCHEDULE_DAYS = env.int("HAYON_MAX_SCHEDULE_DAYS", default=365)
 HAYON_RETRY_DELAYS = [float(d) for d in env.list("HAYON_RETRY_DELAYS", default=["5", "30", "120"])]
 HAYON_RETRY_JITTER = env.float("HAYON_RETRY_JITTER", default=0.2)
 HAYON_PLATFORM_TIMEOUT = env.float("HAYON_PLATFORM_TIMEOUT", default=30.0)
-HAYON_HELD_RETRY_LIMIT = env.int("HAYON_HELD_RETRY_LIMIT", default=900)
+HAYON_STUCK_AFTER = env.int("HAYON_STUCK_AFTER", default=900)
 
 # Media (see docs/media.md). With no bucket, uploads go to the local backend under
 # HAYON_MEDIA_ROOT through app-signed URLs; with one, browsers upload straight to S3 or any
@@ -213,52 +213,6 @@ HAYON_S3_ADDRESSING_STYLE = env.str(
 # Platforms.
 HAYON_BLUESKY_SERVICE_URL = env.str("HAYON_BLUESKY_SERVICE_URL", default="https://bsky.social")
 HAYON_BLUESKY_WEB_URL = env.str("HAYON_BLUESKY_WEB_URL", default="https://bsky.app")
-
-# Meta (Facebook Pages, Instagram, Threads) and Tumblr; see docs/connecting-accounts.md.
-# The API URLs are settings so tests and staging can point at fake or recorded servers.
-HAYON_GRAPH_API_URL = env.str("HAYON_GRAPH_API_URL", default="https://graph.facebook.com/v23.0")
-HAYON_META_DIALOG_URL = env.str(
-    "HAYON_META_DIALOG_URL", default="https://www.facebook.com/v23.0/dialog/oauth"
-)
-HAYON_META_APP_ID = env.str("HAYON_META_APP_ID", default="")
-HAYON_META_APP_SECRET = env.str("HAYON_META_APP_SECRET", default="")
-HAYON_META_REDIRECT_URL = env.str("HAYON_META_REDIRECT_URL", default="")
-HAYON_INSTAGRAM_API_URL = env.str(
-    "HAYON_INSTAGRAM_API_URL", default="https://graph.instagram.com/v23.0"
-)
-HAYON_INSTAGRAM_AUTHORIZE_URL = env.str(
-    "HAYON_INSTAGRAM_AUTHORIZE_URL", default="https://www.instagram.com/oauth/authorize"
-)
-HAYON_INSTAGRAM_TOKEN_URL = env.str(
-    "HAYON_INSTAGRAM_TOKEN_URL", default="https://api.instagram.com/oauth/access_token"
-)
-HAYON_INSTAGRAM_APP_ID = env.str("HAYON_INSTAGRAM_APP_ID", default="")
-HAYON_INSTAGRAM_APP_SECRET = env.str("HAYON_INSTAGRAM_APP_SECRET", default="")
-HAYON_INSTAGRAM_REDIRECT_URL = env.str("HAYON_INSTAGRAM_REDIRECT_URL", default="")
-HAYON_THREADS_API_URL = env.str("HAYON_THREADS_API_URL", default="https://graph.threads.net/v1.0")
-HAYON_THREADS_AUTHORIZE_URL = env.str(
-    "HAYON_THREADS_AUTHORIZE_URL", default="https://threads.net/oauth/authorize"
-)
-HAYON_THREADS_APP_ID = env.str("HAYON_THREADS_APP_ID", default="")
-HAYON_THREADS_APP_SECRET = env.str("HAYON_THREADS_APP_SECRET", default="")
-HAYON_THREADS_REDIRECT_URL = env.str("HAYON_THREADS_REDIRECT_URL", default="")
-HAYON_TUMBLR_API_URL = env.str("HAYON_TUMBLR_API_URL", default="https://api.tumblr.com")
-HAYON_TUMBLR_AUTHORIZE_URL = env.str(
-    "HAYON_TUMBLR_AUTHORIZE_URL", default="https://www.tumblr.com/oauth2/authorize"
-)
-HAYON_TUMBLR_CLIENT_ID = env.str("HAYON_TUMBLR_CLIENT_ID", default="")
-HAYON_TUMBLR_CLIENT_SECRET = env.str("HAYON_TUMBLR_CLIENT_SECRET", default="")
-HAYON_TUMBLR_REDIRECT_URL = env.str("HAYON_TUMBLR_REDIRECT_URL", default="")
-# Containers (Instagram, Threads) are polled this long within one attempt, then the attempt
-# retries later and picks up the same container.
-HAYON_CONTAINER_POLL_SECONDS = env.float("HAYON_CONTAINER_POLL_SECONDS", default=60.0)
-HAYON_CONTAINER_POLL_INTERVAL = env.float("HAYON_CONTAINER_POLL_INTERVAL", default=3.0)
-# When a daily publishing quota is used up, try again this much later.
-HAYON_QUOTA_RETRY_SECONDS = env.int("HAYON_QUOTA_RETRY_SECONDS", default=3600)
-# Token upkeep (platforms/tasks.py): how often it runs and how long before expiry it renews.
-HAYON_TOKEN_UPKEEP_INTERVAL = env.float("HAYON_TOKEN_UPKEEP_INTERVAL", default=3600.0)
-HAYON_META_TOKEN_REFRESH_LEAD = env.int("HAYON_META_TOKEN_REFRESH_LEAD", default=7 * 24 * 3600)
-HAYON_TUMBLR_TOKEN_REFRESH_LEAD = env.int("HAYON_TUMBLR_TOKEN_REFRESH_LEAD", default=600)
 
 # Fetching URLs people give us (link-card pages and images, Mastodon instances): public
 # http(s) addresses on ports 80/443 only (hayon/safe_http.py). Turning ALLOW_PRIVATE on also
