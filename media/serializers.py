@@ -25,18 +25,28 @@ class UploadRequestSerializer(serializers.Serializer):
 
 
 class UploadTargetSerializer(serializers.Serializer):
-    media_id = serializers.IntegerField()
-    upload_url = serializers.URLField()
+    media_id = serializers.IntegerField(
+        help_text="The id to put in a post's `media` once the bytes are uploaded."
+    )
+    upload_url = serializers.URLField(
+        help_text="Where to send the bytes: the bucket itself, or Hayon's local backend."
+    )
     method = serializers.CharField(help_text="Send the raw bytes with this method.")
     headers = serializers.DictField(
         child=serializers.CharField(), help_text="Send exactly these headers with the bytes."
     )
-    expires_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(
+        help_text="The upload URL is refused after this instant (HAYON_MEDIA_UPLOAD_TTL)."
+    )
 
 
 class MediaSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField()
-    thumbnail_url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(
+        help_text="A URL to show the stored image; null until a post uses it."
+    )
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="A URL to a small version of the image; null until a post uses it."
+    )
 
     class Meta:
         model = Media
@@ -54,6 +64,21 @@ class MediaSerializer(serializers.ModelSerializer):
             "upload_expires_at",
             "created_at",
         ]
+        extra_kwargs = {
+            "id": {"help_text": "The media id posts refer to."},
+            "status": {
+                "help_text": "awaiting_upload until a post uses it and it passes the checks, "
+                "then ready."
+            },
+            "filename": {"help_text": "The name the client gave when signing; not trusted."},
+            "content_type": {"help_text": "The declared type, checked against the bytes."},
+            "size": {"help_text": "Bytes: declared at signing, verified after upload."},
+            "width": {"help_text": "Pixels, read from the image once checked; null before."},
+            "height": {"help_text": "Pixels, read from the image once checked; null before."},
+            "alt": {"help_text": "Alt text, sent to every platform that takes it."},
+            "upload_expires_at": {"help_text": "When the signed upload URL stops working."},
+            "created_at": {"help_text": "When the upload was signed."},
+        }
 
     def get_url(self, media: Media) -> str | None:
         return media_urls(media)["url"]

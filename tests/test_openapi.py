@@ -11,16 +11,6 @@ pytestmark = pytest.mark.django_db
 
 ERROR_REF = "#/components/schemas/Error"
 
-# Components whose fields still lack descriptions in modules other people own; each entry
-# says where. Strict: once described, the test passes and the entry must go.
-UNDESCRIBED_ELSEWHERE = {
-    "Media": "media/serializers.py MediaSerializer",
-    "UploadTarget": "media/serializers.py UploadTargetSerializer",
-    "InstagramConnectRequest": "platforms/instagram/connect.py ConnectSerializer",
-    "ThreadsConnectRequest": "platforms/threads/connect.py ConnectSerializer",
-    "TumblrConnectRequest": "platforms/tumblr/connect.py ConnectSerializer",
-}
-
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
@@ -59,14 +49,7 @@ def component_names() -> list[str]:
     return sorted(schema["components"]["schemas"])
 
 
-def marked(name: str):
-    if name in UNDESCRIBED_ELSEWHERE:
-        reason = f"help_text missing in {UNDESCRIBED_ELSEWHERE[name]}"
-        return pytest.param(name, marks=pytest.mark.xfail(reason=reason, strict=True))
-    return name
-
-
-@pytest.mark.parametrize("name", [marked(n) for n in component_names()])
+@pytest.mark.parametrize("name", component_names())
 def test_every_field_is_described(schema, name):
     component = schema["components"]["schemas"][name]
 

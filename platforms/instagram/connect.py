@@ -15,7 +15,10 @@ from platforms.meta.tokens import expiry
 
 
 class ConnectSerializer(serializers.Serializer):
-    access_token = serializers.CharField(write_only=True)
+    access_token = serializers.CharField(
+        write_only=True,
+        help_text="A long-lived token from Instagram Login, or a Facebook Login user token.",
+    )
     user_id = serializers.CharField(
         max_length=64, required=False, help_text="The Instagram professional account id."
     )

@@ -10,7 +10,11 @@ from platforms.meta.tokens import expiry
 
 class ConnectSerializer(serializers.Serializer):
     access_token = serializers.CharField(write_only=True, help_text="A long-lived Threads token.")
-    user_id = serializers.CharField(max_length=64, required=False)
+    user_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="The Threads user id the token must belong to; checked when given.",
+    )
     expires_in = serializers.IntegerField(
         required=False, min_value=1, help_text="Seconds the token has left; 60 days when left out."
     )

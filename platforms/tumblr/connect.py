@@ -12,7 +12,9 @@ from platforms.tumblr.publisher import api_url, tumblr_error
 
 
 class ConnectSerializer(serializers.Serializer):
-    access_token = serializers.CharField(write_only=True)
+    access_token = serializers.CharField(
+        write_only=True, help_text="An OAuth2 access token with the write scope."
+    )
     refresh_token = serializers.CharField(
         write_only=True,
         required=False,
@@ -20,8 +22,20 @@ class ConnectSerializer(serializers.Serializer):
         help_text="Without one (no offline_access), the blog must be reconnected when the "
         "access token expires.",
     )
-    expires_in = serializers.IntegerField(required=False, min_value=1)
+    expires_in = serializers.IntegerField(
+        required=False, min_value=1, help_text="Seconds the access token has left."
+    )
     blog = serializers.CharField(max_length=255, help_text="The blog's name, URL or uuid (t:...).")
+
+    def validate_access_token(self, value: str) -> str:
+        # The token travels in an Authorization header, which takes visible ASCII only; an
+        # OAuth2 bearer token never holds anything else (RFC 6750, b64token).
+        if not (value.isascii() and value.isprintable()) or " " in value:
+            raise serializers.ValidationError(
+                "A Tumblr access token has only visible ASCII characters, with no spaces.",
+                code="invalid_token",
+            )
+        return value
 
 
 def user_blogs(access_token: str) -> list[dict]:
