@@ -82,11 +82,12 @@ class PostFilterForm(forms.Form):
             try:
                 zone(data["timezone"])
             except HayonError as exc:
-                self.add_error("timezone", exc.message)
+                self.add_error("timezone", ValidationError(exc.message, code=exc.code))
 
         first, last = data.get("date_from"), data.get("date_to")
         if first and last and last < first:
-            self.add_error("date_to", f"date_to {last} is before date_from {first}.")
+            message = f"date_to {last} is before date_from {first}."
+            self.add_error("date_to", ValidationError(message, code="date_order"))
         return data
 
 

@@ -102,9 +102,11 @@ def test_it_names_a_bad_zone_or_reversed_days_in_the_day_filter(alice_api):
     )
 
     assert response.status_code == 400
-    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
-    assert "Unknown timezone 'Mars/Olympus'" in errors["timezone"]
-    assert errors["date_to"] == "date_to 2027-01-04 is before date_from 2027-01-05."
+    errors = {e["field"]: e for e in response.json()["errors"]}
+    assert "Unknown timezone 'Mars/Olympus'" in errors["timezone"]["message"]
+    assert errors["timezone"]["code"] == "unknown_timezone"
+    assert errors["date_to"]["message"] == "date_to 2027-01-04 is before date_from 2027-01-05."
+    assert errors["date_to"]["code"] == "date_order"
 
 
 def test_it_rejects_a_filter_it_cannot_read_with_the_error_shape(alice_api):

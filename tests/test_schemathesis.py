@@ -29,12 +29,6 @@ CHECKS = [
     schemathesis.checks.response_headers_conformance,
     schemathesis.checks.response_schema_conformance,
 ]
-# Failures found here in modules other people own, reported to them; each still fails (or
-# the test says to remove it), and every other operation must pass.
-KNOWN_FAILURES = {
-    "POST /api/accounts/tumblr/": "platforms/tumblr/connect.py puts a non-ASCII access_token "
-    "in an HTTP header: UnicodeEncodeError, 500",
-}
 # Where each platform's connect call goes: a closed port on loopback, refused at once.
 DEAD_END = "http://127.0.0.1:9"
 PLATFORM_URLS = (
@@ -131,16 +125,12 @@ def test_the_api_answers_every_request_as_its_schema_says(live_server, world, al
         )
 
     operations = [result.ok() for result in schema.get_all_operations()]
-    failures, known = [], set()
+    failures = []
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             failure = fuzz(operation, mode, send)
-            if failure and operation.label in KNOWN_FAILURES:
-                known.add(operation.label)
-            elif failure:
+            if failure:
                 failures.append(failure)
 
     assert len(operations) >= 25
     assert failures == [], "\n\n".join(failures)
-    fixed = set(KNOWN_FAILURES) - known
-    assert not fixed, f"no longer failing, remove from KNOWN_FAILURES: {fixed}"

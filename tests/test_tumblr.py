@@ -48,6 +48,19 @@ def test_it_connects_the_chosen_blog(account):
     assert account["base_url"] == "https://alicebakes.tumblr.com"
 
 
+def test_it_refuses_a_token_that_cannot_travel_in_a_header(alice_api, tumblr):
+    response = alice_api.post(
+        "/api/accounts/tumblr/",
+        {"access_token": "tökén with spaces", "blog": "alicebakes"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "access_token"
+    assert response.json()["errors"][0]["code"] == "invalid_token"
+    assert tumblr.calls == [] and not Account.objects.exists()
+
+
 def test_it_publishes_text_with_tags_from_its_hashtags(alice_api, tumblr, account):
     post = create_post(alice_api, "Sourdough day #baking #bread\nSecond line", [account["id"]])
 
