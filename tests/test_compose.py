@@ -4,10 +4,13 @@ Docker's daemon is not available here, so the file is checked by `docker-compose
 (the Compose schema, no daemon needed) and by reading it as data.
 """
 
+import os
 import re
 import shlex
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -235,3 +238,88 @@ def test_its_image_leaves_secrets_and_local_data_out():
 
     assert {".env", ".git", ".venv", "data"} <= set(ignored)
     assert Path(ROOT / "Dockerfile").read_text().count("USER hayon") == 1
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def on_this_machine(argv: list[str], ports: dict[str, str], tmp_path) -> list[str]:
+    """Return a compose command as it runs here: loopback ports, state under tmp_path."""
+    replaced = []
+    for arg in argv:
+        for old, new in ports.items():
+            arg = arg.replace(old, new)
+        replaced.append(arg.replace("/var/lib/hayon/beat", str(tmp_path)))
+    return replaced
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_its_services_start_in_production_mode_and_pass_their_healthchecks(
+    services, worker_env, tmp_path
+):
+    from cryptography.fernet import Fernet
+
+    from tests.support.rabbitmq import VirtualHost
+
+    vhost = VirtualHost().create()
+    web_port, flower_port = str(free_port()), str(free_port())
+    ports = {
+        "0.0.0.0:8000": f"127.0.0.1:{web_port}",
+        "127.0.0.1:8000": f"127.0.0.1:{web_port}",
+        "--port=5555": f"--port={flower_port}",
+        "127.0.0.1:5555": f"127.0.0.1:{flower_port}",
+    }
+    # compose.yaml's own settings, less those it fills in from .env.
+    fixed = {k: v for k, v in services["web"]["environment"].items() if "${" not in v}
+    env = {
+        **worker_env,
+        **fixed,
+        "CELERY_BROKER_URL": vhost.url,
+        "HAYON_ENV": "production",
+        "SECRET_KEY": "a-production-secret-key-of-more-than-32-characters",
+        "HAYON_CREDENTIALS_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "HAYON_HEARTBEAT_DIR": str(tmp_path),
+        "HAYON_DISPATCH_INTERVAL": "2",
+        "HAYON_FETCH_ALLOW_PRIVATE": "false",  # production refuses it; worker_env turns it on
+        # The image has its programs on PATH; here they are in the virtualenv running pytest.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    names = ["web", "worker", "beat", "flower"]
+    logs = {name: (tmp_path / f"{name}.log").open("wb") for name in names}
+    processes: dict[str, subprocess.Popen] = {}
+
+    def healthy(name: str) -> bool:
+        argv = on_this_machine(services[name]["healthcheck"]["test"][1:], ports, tmp_path)
+        check = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, timeout=60)
+        return check.returncode == 0
+
+    try:
+        for name in names:
+            processes[name] = subprocess.Popen(
+                on_this_machine(services[name]["command"], ports, tmp_path),
+                cwd=ROOT, env=env, stdout=logs[name], stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        for name in names:
+            deadline = time.monotonic() + 60
+            while not healthy(name):
+                log = (tmp_path / f"{name}.log").read_text(errors="replace")[-3000:]
+                assert time.monotonic() < deadline, f"{name} never became healthy:\n{log}"
+                time.sleep(1)
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs.values():
+            log.close()
+        vhost.delete()
