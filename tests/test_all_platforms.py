@@ -1,15 +1,16 @@
-"""One post to every platform at once, through the API and the real worker: Bluesky on a
-real PDS, Instagram, Threads, Facebook Pages and Tumblr on their fakes.
-
-Mastodon joins these tests once its publisher and its mastodon-mock fixture exist.
-"""
+"""One post to all six platforms at once, through the API and the real worker: Bluesky on a
+real PDS, Mastodon on mastodon-mock, Instagram, Threads, Facebook Pages and Tumblr on their
+fakes."""
 
 import pytest
+from mastodon import Mastodon
 
 from posts.models import Delivery
 from tests.conftest import wait_for
 from tests.fakes.meta import graph_error
 from tests.fakes.posting import connect, create_post, settled, uploaded_image
+from tests.support.bluesky import records_with
+from tests.support.mastodon import MastodonMock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -17,17 +18,28 @@ TEXT = "Open today from 8 🥐 #bakery"
 META_AND_TUMBLR = ("instagram", "threads", "facebook", "tumblr")
 
 
+@pytest.fixture(scope="module")
+def instance():
+    with MastodonMock() as server:
+        yield server
+
+
 @pytest.fixture
-def platforms(fakes, worker, platform_env) -> dict:
+def platforms(fakes, worker, platform_env, settings) -> dict:
+    settings.HAYON_FETCH_ALLOW_PRIVATE = True  # mastodon-mock listens on loopback
     for name in META_AND_TUMBLR:
         fakes[name].reset()
     return fakes
 
 
 @pytest.fixture
-def accounts(alice_api, platforms, pds) -> dict[str, dict]:
-    """Alice's five accounts, one per platform, connected through the API."""
-    bluesky = pds.create_account("alice")
+def bluesky(pds):
+    return pds.create_account("alice")
+
+
+@pytest.fixture
+def accounts(alice_api, platforms, pds, bluesky, instance) -> dict[str, dict]:
+    """Alice's six accounts, one per platform, connected through the API."""
     connected = {
         "bluesky": connect(
             alice_api,
@@ -36,6 +48,9 @@ def accounts(alice_api, platforms, pds) -> dict[str, dict]:
         )
     }
 
+    connected["mastodon"] = connect(
+        alice_api, "mastodon", {"instance_url": instance.url, "access_token": instance.token}
+    )
     _, token = platforms["instagram"].add_user("alice.bakes")
     connected["instagram"] = connect(alice_api, "instagram", {"access_token": token})
     _, token = platforms["threads"].add_user("alice.bakes")
@@ -66,17 +81,24 @@ def made_on(platforms, name: str) -> list:
     return fake.posts if name == "tumblr" else fake.published_posts()
 
 
-def test_one_post_reaches_every_platform(alice_api, platforms, accounts):
+def test_one_post_reaches_every_platform(alice_api, platforms, accounts, instance, pds, bluesky):
     image = uploaded_image(alice_api)
 
     post = create_post(alice_api, TEXT, [a["id"] for a in accounts.values()], [image])
 
     assert settled(post["id"], timeout=60).status == "COMPLETED"
-    deliveries = Delivery.objects.filter(post_id=post["id"])
-    assert sorted(d.platform for d in deliveries) == sorted(accounts)
-    assert all(d.status == "published" and d.remote_url for d in deliveries)
+    deliveries = {d.platform: d for d in Delivery.objects.filter(post_id=post["id"])}
+    assert sorted(deliveries) == sorted(accounts) and len(deliveries) == 6
+    assert all(d.status == "published" and d.remote_url for d in deliveries.values())
     for name in META_AND_TUMBLR:
         assert len(made_on(platforms, name)) == 1, name
+
+    status = Mastodon(access_token=instance.token, api_base_url=instance.url).status(
+        deliveries["mastodon"].remote_id
+    )
+    assert "Open today from 8" in status["content"]
+    assert len(status["media_attachments"]) == 1
+    assert records_with(pds.url, bluesky, TEXT) == 1
 
 
 def test_a_retry_after_one_platform_failed_touches_only_that_platform(

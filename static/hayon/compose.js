@@ -107,21 +107,27 @@
     return true;
   }
 
+  // Show a problem about media[i] under that image too; return whether there is one.
+  function placeNearImage(problem) {
+    const media = /^media\[(\d+)\]/.exec(problem.field || "");
+    const image = media && uploadedImages()[Number(media[1])];
+    if (!image) return false;
+
+    const target = $(".alt-error", image.element);
+    const previous = target.hidden ? "" : target.textContent + " ";
+    Hayon.setError(target, previous + problem.message);
+    return true;
+  }
+
   // Put a problem next to its cause; return false when there is no such place on the page.
   function placeProblem(problem) {
+    const nearImage = placeNearImage(problem);
     if (problem.account !== undefined && problem.account !== null) {
       if (addAccountProblem(problem.account, problem)) return true;
     }
+    if (nearImage) return true;
 
     const field = problem.field || "";
-    const media = /^media\[(\d+)\](\.alt|\.id)?/.exec(field);
-    if (media) {
-      const image = uploadedImages()[Number(media[1])];
-      if (image) {
-        Hayon.setError($(".alt-error", image.element), problem.message);
-        return true;
-      }
-    }
 
     const account = /^accounts\[(\d+)\]/.exec(field);
     if (account) {
@@ -157,7 +163,10 @@
       renderCounter(id, box.checked ? state.lastReports[id] : null);
     }
     for (const report of data.accounts || []) {
-      for (const problem of report.problems) addAccountProblem(report.account, problem);
+      for (const problem of report.problems) {
+        addAccountProblem(report.account, problem);
+        placeNearImage(problem);
+      }
     }
     for (const problem of data.problems || []) {
       if (problem.account !== undefined || QUIET_WHILE_TYPING.has(problem.code)) continue;

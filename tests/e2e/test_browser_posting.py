@@ -13,6 +13,7 @@ from atproto import Client
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
+from media.models import Media
 from posts.models import Delivery, Post
 from tests.conftest import wait_for
 from tests.e2e.conftest import PASSWORD, screenshot, sign_in
@@ -146,3 +147,37 @@ def test_a_post_scheduled_in_new_york_time_is_stored_at_the_right_instant_and_ca
 
     wait_for(lambda: Post.objects.get(pk=post.pk).status == "CANCELLED")
     assert Delivery.objects.get(post=post).status == "cancelled"
+
+
+def test_errors_appear_next_to_what_caused_them(page, alice, bluesky_account, tmp_path):
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/posts/new/")
+    page.get_by_label("Text", exact=True).fill("Nothing chosen yet")
+    page.get_by_role("button", name="Post now").click()
+    expect(page.locator("#compose-errors")).to_contain_text("choose at least one account")
+    expect(page.locator('[data-error-for="accounts"]')).to_have_text("choose at least one account")
+
+    page.get_by_label(f"Bluesky {bluesky_account.handle}").check()
+    page.set_input_files("#image-input", make_image(tmp_path))
+    expect(page.locator(".image-item .upload-state")).to_have_text("Uploaded")
+    page.get_by_label("Alt text for image 1").fill("a" * 2001)
+    expect(page.locator(".image-item .alt-error")).to_contain_text(
+        "allows 2000 graphemes of alt text"
+    )
+
+    page.get_by_label("Alt text for image 1").fill("A short description")
+    page.get_by_label("Schedule").check()
+    yesterday = datetime.now(ZoneInfo("Europe/Berlin")).date() - timedelta(days=1)
+    page.get_by_label("Date", exact=True).fill(yesterday.isoformat())
+    page.get_by_label("Time", exact=True).fill("08:00")
+    expect(page.locator('[data-error-for="scheduled_at"]')).to_contain_text("in the past")
+    expect(page.locator(".image-item .alt-error")).to_be_hidden()
+
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.locator("#compose-errors")).to_contain_text("in the past")
+    assert not Post.objects.filter(owner=alice).exists()
+
+    page.get_by_role("button", name="Remove image 1").click()
+    expect(page.locator(".image-item")).to_have_count(0)
+    expect(page.locator(".preview img")).to_have_count(0)
+    wait_for(lambda: not Media.objects.filter(owner=alice).exists())
