@@ -3,7 +3,7 @@ graph.threads.net): one request shape, one error payload, one mapping to our err
 
 Graph errors come as `{"error": {"message", "type", "code", "error_subcode", ...}}`, mostly
 with HTTP 400, throttling included (not 429). The codes below are from Meta's error
-reference and the content-publishing guides; see ../shared/platforms.md.
+reference and the content-publishing guides; docs/platform-rules.md lists what we enforce.
 """
 
 import json

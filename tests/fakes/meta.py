@@ -1,10 +1,10 @@
 """Fake Meta Graph servers: Instagram (graph.instagram.com), Threads (graph.threads.net) and
 Facebook Pages (graph.facebook.com, with the Facebook Login dialog).
 
-They follow ../shared/platforms.md request by request: containers that go IN_PROGRESS ->
-FINISHED -> PUBLISHED (or ERROR, EXPIRED), publishing quotas, Page posts and photos, Graph
-error payloads (code 190, throttling codes with X-Business-Use-Case-Usage), token exchange and
-renewal, and the OAuth code flow. Tests script them per case:
+They follow Meta's published API references request by request: containers that go
+IN_PROGRESS -> FINISHED -> PUBLISHED (or ERROR, EXPIRED), publishing quotas, Page posts and
+photos, Graph error payloads (code 190, throttling codes with X-Business-Use-Case-Usage),
+token exchange and renewal, and the OAuth code flow. Tests script them per case:
 
 - `script_container("IN_PROGRESS", "FINISHED")`: the next container answers these statuses
   to successive polls (the last one sticks);

@@ -1,6 +1,6 @@
 """A fake Tumblr API v2 (api.tumblr.com) with its OAuth2 authorize screen and token endpoint.
 
-It follows ../shared/platforms.md: NPF posts sent as multipart (a `json` part plus one part
+It follows Tumblr's API reference: NPF posts sent as multipart (a `json` part plus one part
 per media identifier), 201 with `response.id`, Tumblr's error payload (`meta` + `errors` with
 codes such as 8001 bad NPF, 8005 bad media, 8023 daily limit), 401 for an expired token, and
 refresh tokens that rotate: the old one stops working once used. Tests script it with
