@@ -316,3 +316,50 @@ def test_it_shows_a_post_status_and_one_delivery(alice_api, alice_sky):
     assert status["deliveries"][0]["handle"] == "alice.test"
     assert detail["status"] == "pending"
     assert detail["attempt_log"] == []
+
+
+def test_it_cancels_one_delivery_and_leaves_its_sibling_scheduled(
+    alice_api, alice_sky, alice_second
+):
+    post = create_post(alice_api, [alice_sky, alice_second], scheduled_at=later())
+    first, second = (d["id"] for d in post["deliveries"])
+
+    cancelled = alice_api.post(f"/api/posts/{post['id']}/deliveries/{first}/cancel/")
+    again = alice_api.post(f"/api/posts/{post['id']}/deliveries/{first}/cancel/")
+    status = alice_api.get(f"/api/posts/{post['id']}/status/").json()
+
+    assert cancelled.status_code == 200, cancelled.json()
+    assert cancelled.json()["status"] == "cancelled"
+    assert again.status_code == 409
+    assert again.json()["code"] == "not_cancellable"
+    assert {d["id"]: d["status"] for d in status["deliveries"]} == {
+        first: "cancelled",
+        second: "pending",
+    }
+    assert status["status"] == PostStatus.SCHEDULED
+    assert Delivery.objects.get(pk=second).version == 1
+
+
+def test_it_reports_a_published_delivery_on_cancel_and_reschedule_without_undoing_it(
+    alice_api, alice_sky, alice_second
+):
+    post = create_post(alice_api, [alice_sky, alice_second], scheduled_at=later())
+    published, waiting = (d["id"] for d in post["deliveries"])
+    Delivery.objects.filter(pk=published).update(
+        status=DeliveryStatus.PUBLISHED, remote_url="https://bsky.app/profile/a/post/1"
+    )
+
+    moved = alice_api.post(
+        f"/api/posts/{post['id']}/reschedule/", {"scheduled_at": later(4)}, format="json"
+    )
+    cancelled = alice_api.post(f"/api/posts/{post['id']}/cancel/")
+
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["changed"] == [waiting]
+    assert moved.json()["unchanged"] == [{"delivery": published, "status": "published"}]
+    assert cancelled.status_code == 200, cancelled.json()
+    assert cancelled.json()["changed"] == [waiting]
+    assert cancelled.json()["unchanged"] == [{"delivery": published, "status": "published"}]
+    assert Delivery.objects.get(pk=published).status == DeliveryStatus.PUBLISHED
+    assert Delivery.objects.get(pk=published).remote_url.endswith("/post/1")
+    assert cancelled.json()["post"]["status"] == PostStatus.COMPLETED
