@@ -24,12 +24,11 @@ from media.models import Media, MediaStatus
 from media.services import MediaChoice, attach_to_post, delete_quietly, media_for_post, post_key
 from media.storage import StorageError, backend_of
 from platforms.models import AccountHealth
-from platforms.registry import get_publisher, get_rules
-from platforms.rules import MediaInfo
+from platforms.registry import get_publisher
 from posts.dispatch import enqueue_on_commit
 from posts.models import WAITING, Delivery, DeliveryStatus, Post, PostMedia
 from posts.schedule import parse_schedule
-from posts.services import PostInput, owned_accounts, text_for
+from posts.services import PostInput, check_rules, owned_accounts, raise_if_invalid
 from posts.status import refresh_post_status
 
 logger = logging.getLogger(__name__)
@@ -157,11 +156,11 @@ def delete_draft(post: Post) -> None:
                 code="not_a_draft",
             )
 
-        media = media_of(post)
+        post_id, media = post.pk, media_of(post)
         post.delete()
         discard_media(media)
 
-    logger.info("draft deleted post=%s media=%s", post.pk, [m.pk for m in media])
+    logger.info("draft deleted post=%s media=%s", post_id, [m.pk for m in media])
 
 
 def media_of(post: Post) -> list[Media]:
@@ -223,33 +222,11 @@ def check_content(post: Post, data: PostInput) -> Checked:
     Like posts.services.check_post, except that images already on this post are kept as
     they are rather than checked as fresh uploads.
     """
-    problems: list[dict[str, Any]] = []
-    if not data.accounts and not data.draft:
-        problems.append(
-            {"code": "no_accounts", "message": "choose at least one account", "field": "accounts"}
-        )
-
     accounts, account_problems = owned_accounts(post.owner, data)
     checked, media_problems = check_media(post, data.media)
-    problems += account_problems + media_problems
+    _, rule_problems = check_rules(accounts, data, checked.order)
 
-    infos = [
-        MediaInfo(m.content_type, m.size, m.width or 0, m.height or 0, m.alt)
-        for m in checked.order
-    ]
-    for account in accounts:
-        report = get_rules(account.platform).check(
-            account, text_for(data, account), infos, data.options
-        )
-        problems += [{**p.as_dict(), "account": account.pk} for p in report.errors]
-
-    if problems:
-        raise HayonError(
-            problems[0]["message"],
-            code="invalid_post",
-            field=problems[0].get("field"),
-            errors=problems,
-        )
+    raise_if_invalid(account_problems + media_problems + rule_problems)
     return checked
 
 

@@ -60,8 +60,14 @@ def text_for(data: PostInput, account: Account) -> str:
 
 
 def owned_accounts(owner, data: PostInput) -> tuple[list[Account], list[dict[str, Any]]]:
+    """Return the chosen accounts the owner can post to, and a problem for each other choice."""
     found = {a.pk: a for a in Account.objects.owned_by(owner).filter(pk__in=data.accounts)}
-    accounts, problems = [], []
+    accounts: list[Account] = []
+    problems: list[dict[str, Any]] = []
+    if not data.accounts and not data.draft:
+        problems.append(
+            {"code": "no_accounts", "message": "choose at least one account", "field": "accounts"}
+        )
 
     for position, account_id in enumerate(data.accounts):
         account = found.get(account_id)
@@ -108,15 +114,22 @@ def check_post(owner, data: PostInput) -> CheckedPost:
     except HayonError as exc:
         problems.append({"code": exc.code, "message": exc.message, "field": exc.field})
 
-    if not data.accounts and not data.draft:
-        problems.append(
-            {"code": "no_accounts", "message": "choose at least one account", "field": "accounts"}
-        )
-
     accounts, account_problems = owned_accounts(owner, data)
     media, media_problems = media_for_post(owner, data.media)
-    problems += account_problems + media_problems
+    reports, rule_problems = check_rules(accounts, data, media)
+    problems += account_problems + media_problems + rule_problems
 
+    return CheckedPost(schedule, accounts, media, reports, problems)
+
+
+def check_rules(
+    accounts: list[Account], data: PostInput, media: list[Media]
+) -> tuple[list[Report], list[dict[str, Any]]]:
+    """Check the text and media against each account's platform rules.
+
+    Return each account's report and the problems that stop the post.
+    """
+    problems: list[dict[str, Any]] = []
     infos = [MediaInfo(m.content_type, m.size, m.width or 0, m.height or 0, m.alt) for m in media]
     reports = []
     for account in accounts:
@@ -124,10 +137,20 @@ def check_post(owner, data: PostInput) -> CheckedPost:
             account, text_for(data, account), infos, data.options
         )
         reports.append(report)
-        for problem in report.errors:
-            problems.append({**problem.as_dict(), "account": account.pk})
+        problems += [{**problem.as_dict(), "account": account.pk} for problem in report.errors]
 
-    return CheckedPost(schedule, accounts, media, reports, problems)
+    return reports, problems
+
+
+def raise_if_invalid(problems: list[dict[str, Any]]) -> None:
+    """Refuse the post with 400, naming the first problem and listing them all."""
+    if problems:
+        raise HayonError(
+            problems[0]["message"],
+            code="invalid_post",
+            field=problems[0].get("field"),
+            errors=problems,
+        )
 
 
 def create_post(owner, data: PostInput, *, idempotency_key: str = "") -> tuple[Post, bool]:
@@ -142,13 +165,7 @@ def create_post(owner, data: PostInput, *, idempotency_key: str = "") -> tuple[P
             return existing, False
 
     checked = check_post(owner, data)
-    if checked.problems:
-        raise HayonError(
-            checked.problems[0]["message"],
-            code="invalid_post",
-            field=checked.problems[0].get("field"),
-            errors=checked.problems,
-        )
+    raise_if_invalid(checked.problems)
 
     try:
         with transaction.atomic():
