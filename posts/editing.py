@@ -174,18 +174,32 @@ def live_deliveries(post: Post) -> list[Delivery]:
     )
 
 
+def started(live: list[Delivery]) -> list[Delivery]:
+    """Return the deliveries that have left the waiting states or been attempted."""
+    return [d for d in live if d.status not in WAITING or d.attempt_count > 0]
+
+
+def is_editable(post: Post, deliveries: list[Delivery]) -> bool:
+    """Return whether the post can still be changed: a draft, or nothing started yet."""
+    live = [d for d in deliveries if d.status != DeliveryStatus.CANCELLED]
+    if post.is_draft:
+        return True
+
+    return bool(live) and not started(live)
+
+
 def ensure_not_started(post: Post, live: list[Delivery]) -> None:
     if not live and not post.is_draft:
         raise Conflict(f"post {post.pk} was cancelled", code="post_cancelled")
 
-    started = [d for d in live if d.status not in WAITING or d.attempt_count > 0]
-    if started:
+    started_ones = started(live)
+    if started_ones:
         raise Conflict(
             f"post {post.pk} has started publishing and can no longer be changed",
             code="post_started",
             errors=[
                 {"code": "delivery_started", "message": f"delivery {d.pk} is {d.status}"}
-                for d in started
+                for d in started_ones
             ],
         )
 

@@ -7,8 +7,9 @@ from rest_framework import serializers
 
 from hayon.api_errors import ProblemSerializer
 from media.services import MediaChoice
+from posts import editing
 from posts.editing import PostChange
-from posts.models import WAITING, Attempt, Delivery, Post
+from posts.models import Attempt, Delivery, Post
 from posts.services import PostInput
 
 # The largest id PostgreSQL's bigint holds: a larger one can only be a typo or a probe.
@@ -340,10 +341,7 @@ class PostSerializer(serializers.ModelSerializer):
         ]
 
     def get_editable(self, post: Post) -> bool:
-        live = [d for d in post.deliveries.all() if d.status != "cancelled"]
-        if post.is_draft:
-            return True
-        return bool(live) and all(d.status in WAITING and d.attempt_count == 0 for d in live)
+        return editing.is_editable(post, list(post.deliveries.all()))
 
 
 class PostStatusSerializer(serializers.ModelSerializer):

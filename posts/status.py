@@ -20,7 +20,7 @@ def derive_status(
     if is_draft:
         return PostStatus.DRAFT
 
-    live = [(status, attempts) for status, attempts in deliveries if status != "cancelled"]
+    live = [(s, attempts) for s, attempts in deliveries if s != DeliveryStatus.CANCELLED]
     if not live:
         return PostStatus.CANCELLED
 
