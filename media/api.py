@@ -15,7 +15,11 @@ from media.serializers import MediaSerializer, UploadRequestSerializer, UploadTa
 class UploadView(APIView):
     """Sign an image upload: the client then sends the raw bytes to `upload_url` with `method`
     and exactly `headers`, within 15 minutes. Refused: types other than JPEG, PNG, GIF and
-    WebP, and sizes over the upload limit. Use `media_id` in a post's `media`."""
+    WebP, and sizes over the upload limit. With `accounts`, also a type or size that none of
+    those accounts' platforms takes (400 `media_type_refused` or `media_too_large`, one
+    problem per account with its `limit` and the `measured` size); an id that is not one of
+    the caller's accounts gives 400 `account_not_found`. Use `media_id` in a post's
+    `media`."""
 
     @extend_schema(
         request=UploadRequestSerializer,

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from media.models import Media, MediaStatus
 from media.storage import backend_of
+from posts.serializers import id_field
 
 
 def media_urls(media: Media) -> dict[str, str | None]:
@@ -22,6 +23,14 @@ class UploadRequestSerializer(serializers.Serializer):
     filename = serializers.CharField(max_length=255, help_text="Shown to people; not trusted.")
     content_type = serializers.CharField(max_length=100, help_text="e.g. image/jpeg")
     size = serializers.IntegerField(min_value=1, help_text="Bytes the client will send.")
+    accounts = serializers.ListField(
+        child=id_field("An account id from GET /api/accounts/."),
+        required=False,
+        max_length=100,
+        help_text="Ids of the accounts the image is for. When given, a type or size that none "
+        "of their platforms takes is refused now, naming each account's limit; when left out "
+        "or empty, only what no platform takes is refused.",
+    )
 
 
 class UploadTargetSerializer(serializers.Serializer):

@@ -19,8 +19,14 @@ from media.checks import MediaProblem, check_upload
 from media.images import EXTENSIONS, NotAnImage
 from media.models import Media, MediaStatus
 from media.storage import StorageError, UploadTarget, backend_of, default_backend_name
+from platforms.models import Account
+from platforms.registry import get_rules
+from platforms.rules import MediaInfo
 
 logger = logging.getLogger(__name__)
+
+# The request field each of the platform rules' media problems is about, at signing time.
+UPLOAD_FIELDS = {"media_type_refused": "content_type", "media_too_large": "size"}
 
 
 @dataclass(frozen=True)
@@ -31,11 +37,15 @@ class MediaChoice:
     alt: str = ""
 
 
-def start_upload(owner, filename: str, content_type: str, size: int) -> tuple[Media, UploadTarget]:
+def start_upload(
+    owner, filename: str, content_type: str, size: int, accounts: list[int] | None = None
+) -> tuple[Media, UploadTarget]:
     """Create the media row and return it with where and how the client sends the bytes.
 
-    Refuse a type or size no platform takes. The key is ours (`temp/<owner>/<uuid>.<ext>`,
-    the extension from the declared type); the filename is kept for display only.
+    Refuse a type or size no platform takes; with `accounts` (the caller's account ids),
+    refuse one that none of those accounts' platforms takes. The key is ours
+    (`temp/<owner>/<uuid>.<ext>`, the extension from the declared type); the filename is kept
+    for display only.
     """
     extension = EXTENSIONS.get(content_type)
     if extension is None:
@@ -52,6 +62,8 @@ def start_upload(owner, filename: str, content_type: str, size: int) -> tuple[Me
             code="media_too_large",
             field="size",
         )
+    if accounts:
+        check_accounts_take(owner, accounts, content_type, size)
 
     token = uuid.uuid4()
     media = Media(
@@ -76,6 +88,45 @@ def start_upload(owner, filename: str, content_type: str, size: int) -> tuple[Me
         media.backend,
     )
     return media, target
+
+
+def check_accounts_take(owner, account_ids: list[int], content_type: str, size: int) -> None:
+    """Raise HayonError unless one of the caller's accounts would take this file.
+
+    Each account is held to its platform's rules (platforms/<platform>/rules.py), the same
+    ones a post is checked against, so a Mastodon account gets its instance's limits. Another
+    user's account id is reported like a missing one, as posts do.
+    """
+    found = {a.pk: a for a in Account.objects.owned_by(owner).filter(pk__in=account_ids)}
+    missing = [
+        problem("account_not_found", f"account {account_id} does not exist", f"accounts[{i}]")
+        for i, account_id in enumerate(account_ids)
+        if account_id not in found
+    ]
+    if missing:
+        first = missing[0]
+        raise HayonError(
+            first["message"], code=first["code"], field=first["field"], errors=missing
+        )
+
+    info = MediaInfo(content_type=content_type, size=size, width=0, height=0)
+    refusals = []
+    wanted = [found[account_id] for account_id in dict.fromkeys(account_ids)]
+    for account in wanted:
+        rules = get_rules(account.platform)
+        problems = rules.item_problems(account, 0, info, rules.limits(account))
+        if not problems:
+            return
+        refusals += [
+            {**p.as_dict(), "field": UPLOAD_FIELDS.get(p.code), "account": account.pk}
+            for p in problems
+        ]
+
+    first = refusals[0]
+    message = "; ".join(r["message"] for r in refusals)
+    if len(wanted) > 1:
+        message = f"none of the selected accounts takes this file: {message}"
+    raise HayonError(message, code=first["code"], field=first["field"], errors=refusals)
 
 
 def media_for_post(owner, choices: list[MediaChoice]) -> tuple[list[Media], list[dict]]:

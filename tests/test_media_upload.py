@@ -108,6 +108,118 @@ def test_it_refuses_to_sign_a_size_over_the_limit_and_says_the_limit(s3, alice_a
     assert "5000000 bytes" in response.json()["message"]
 
 
+def connect(owner, platform: str, handle: str, **fields) -> Account:
+    return Account.objects.create(
+        owner=owner, platform=platform, handle=handle, remote_id=f"{platform}-{handle}", **fields
+    )
+
+
+def sign_for(api, accounts: list[int], content_type: str, size: int):
+    body = {"filename": "pic", "content_type": content_type, "size": size, "accounts": accounts}
+    return api.post("/api/posts/media/upload/", body, format="json")
+
+
+def test_it_refuses_a_type_none_of_the_chosen_accounts_takes_and_says_why(s3, alice, alice_api):
+    instagram = connect(alice, "instagram", "alice.gram")
+    threads = connect(alice, "threads", "alice.threads")
+
+    response = sign_for(alice_api, [instagram.pk, threads.pk], "image/gif", 1000)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], body["field"]) == ("media_type_refused", "content_type")
+    assert [(e["account"], e["code"]) for e in body["errors"]] == [
+        (instagram.pk, "media_type_refused"),
+        (threads.pk, "media_type_refused"),
+    ]
+    assert "Instagram alice.gram does not take image/gif; it takes JPEG, PNG" in body["message"]
+    assert "Threads alice.threads does not take image/gif" in body["message"]
+    assert not Media.objects.exists()
+
+
+def test_it_refuses_a_size_none_of_the_chosen_accounts_takes_and_names_the_limit(
+    s3, alice, alice_api
+):
+    instagram = connect(alice, "instagram", "alice.gram")
+
+    response = sign_for(alice_api, [instagram.pk], "image/jpeg", 9_000_000)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], body["field"]) == ("media_too_large", "size")
+    assert body["message"] == "Instagram alice.gram takes files up to 8 MB; this one has 9.0 MB"
+    [problem] = body["errors"]
+    assert (problem["account"], problem["limit"], problem["measured"]) == (
+        instagram.pk,
+        8_000_000,
+        9_000_000,
+    )
+    assert not Media.objects.exists()
+
+
+def test_it_holds_a_mastodon_account_to_its_instances_types(s3, alice, alice_api):
+    mastodon = connect(
+        alice,
+        "mastodon",
+        "alice@small.example",
+        limits={"supported_mime_types": ["image/jpeg", "image/png"]},
+    )
+
+    refused = sign_for(alice_api, [mastodon.pk], "image/webp", 1000)
+    taken = sign_for(alice_api, [mastodon.pk], "image/png", 1000)
+
+    assert refused.status_code == 400
+    assert "Mastodon alice@small.example does not take image/webp" in refused.json()["message"]
+    assert taken.status_code == 201, taken.json()
+
+
+def test_it_signs_a_file_that_one_of_the_chosen_accounts_takes(s3, alice, alice_api):
+    # 9 MB of GIF: too much for Instagram (JPEG, PNG, 8 MB), fine for Tumblr (20 MB).
+    instagram = connect(alice, "instagram", "alice.gram")
+    tumblr = connect(alice, "tumblr", "alice-blog")
+
+    response = sign_for(alice_api, [instagram.pk, tumblr.pk], "image/gif", 9_000_000)
+
+    assert response.status_code == 201, response.json()
+    assert Media.objects.get(pk=response.json()["media_id"]).size == 9_000_000
+
+
+def test_without_accounts_it_refuses_only_what_no_platform_takes(s3, alice_api):
+    response = alice_api.post(
+        "/api/posts/media/upload/",
+        {"filename": "pic.gif", "content_type": "image/gif", "size": 9_000_000, "accounts": []},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+
+
+def test_it_treats_another_users_account_like_a_missing_one_when_signing(
+    s3, alice, bob, alice_api
+):
+    alice_instagram = connect(alice, "instagram", "alice.gram")
+    bob_tumblr = connect(bob, "tumblr", "bob-blog")
+
+    foreign = sign_for(alice_api, [alice_instagram.pk, bob_tumblr.pk], "image/png", 1000)
+    missing = sign_for(alice_api, [alice_instagram.pk, 999_999], "image/png", 1000)
+
+    assert foreign.status_code == missing.status_code == 400
+    assert foreign.json() == {
+        "code": "account_not_found",
+        "message": f"account {bob_tumblr.pk} does not exist",
+        "field": "accounts[1]",
+        "errors": [
+            {
+                "code": "account_not_found",
+                "message": f"account {bob_tumblr.pk} does not exist",
+                "field": "accounts[1]",
+            }
+        ],
+    }
+    assert missing.json()["message"] == "account 999999 does not exist"
+    assert not Media.objects.exists()
+
+
 def test_a_post_moves_the_checked_upload_under_the_post(
     s3, alice, alice_api, alice_bluesky, django_capture_on_commit_callbacks
 ):
