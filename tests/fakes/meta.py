@@ -9,7 +9,9 @@ token exchange and renewal, and the OAuth code flow. Tests script them per case:
 - `script_container("IN_PROGRESS", "FINISHED")`: the next container answers these statuses
   to successive polls (the last one sticks);
 - `fail_next(route, Reply(...))` from FakeServer, with `graph_error(...)` for the body;
-- `quota_usage` / `quota_total`; `revoke(token)` makes a token answer code 190.
+- `quota_usage` / `quota_total`; `revoke(token)` makes a token answer code 190;
+- `hang_up(after_handling=True)` for a reply: the connection closes without an answer, the
+  way a timed-out request looks to the caller (the post may exist or not).
 
 `route_names()` lists the calls received, by the names used below, for "exactly these calls
 in this order" assertions.
@@ -20,8 +22,9 @@ import json
 import secrets
 import threading
 from collections import deque
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.fakes.server import Call, FakeServer, Reply
 
@@ -33,6 +36,8 @@ POLL_SETTINGS = {
     "OAUTHLIB_INSECURE_TRANSPORT": "1",
 }
 _ids = itertools.count(17_841_400_000_000_000)
+# Not an HTTP status: a reply with it closes the connection without an answer.
+HUNG_UP = 0
 
 
 def new_id() -> str:
@@ -59,6 +64,11 @@ def graph_error(
     if subcode is not None:
         error["error_subcode"] = subcode
     return Reply(status, {"error": error}, headers=dict(headers or {}))
+
+
+def hang_up(*, after_handling: bool = False) -> Reply:
+    """Return a reply that closes the connection without answering (see ContainerFake)."""
+    return Reply(HUNG_UP, after_handling=after_handling)
 
 
 def params_of(call: Call) -> dict[str, str]:
@@ -305,6 +315,13 @@ class ContainerFake(GraphFake):
             return self.invalid_token()
         return Reply(200, {"id": owner, "user_id": owner, "username": self.users.get(owner, "")})
 
+    def _send(self, request: BaseHTTPRequestHandler, reply: Reply) -> None:
+        if reply.status != HUNG_UP:
+            super()._send(request, reply)
+            return
+        # The caller sees the connection drop with no status line, as after a timeout.
+        request.close_connection = True
+
 
 class InstagramFake(ContainerFake):
     """graph.instagram.com (Instagram Login) plus its OAuth endpoints."""
@@ -317,6 +334,11 @@ class InstagramFake(ContainerFake):
     detail_key = "status"
     text_key = "caption"
     permalink_base = "https://www.instagram.com/p"
+    # Instagram Login: the consent screen (www.instagram.com) and the code exchange
+    # (api.instagram.com) are served by this same fake, on its host root.
+    app_id = "fake-instagram-app"
+    app_secret = "fake-instagram-secret"
+    login_scope = "instagram_business_basic"
 
     def refuse_container(self, params: dict[str, str]) -> Reply | None:
         if params.get("media_type") == "CAROUSEL":
@@ -328,8 +350,79 @@ class InstagramFake(ContainerFake):
             return graph_error(100, "Only photo or video can be accepted as media type.")
         return None
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.route("GET", r"/oauth/authorize", self.authorize, "authorize")
+        self.route("POST", r"/oauth/access_token", self.code_exchange, "code_exchange")
+
+    def clear_state(self) -> None:
+        super().clear_state()
+        self.code_redirects: dict[str, str] = {}
+
+    def authorize(self, call: Call, groups: dict) -> Reply:
+        params = params_of(call)
+        if self.login_scope not in params.get("scope", "").split(","):
+            return instagram_error(f"Invalid scope: {self.login_scope} is required")
+        reply = super().authorize(call, groups)
+        if reply.status == 302:
+            code = parse_qs(urlsplit(reply.headers["Location"]).query)["code"][0]
+            self.code_redirects[code] = params["redirect_uri"]
+        return reply
+
+    def code_exchange(self, call: Call, groups: dict) -> Reply:
+        """POST /oauth/access_token: a code for a short-lived token, in Business Login's shape."""
+        params = params_of(call)
+        if (
+            params.get("client_id") != self.app_id
+            or params.get("client_secret") != self.app_secret
+        ):
+            return instagram_error("Invalid platform app")
+        if params.get("grant_type") != "authorization_code":
+            return instagram_error("Invalid grant_type")
+        code = params.get("code", "")
+        owner = self.codes.pop(code, None)
+        if owner is None:
+            return instagram_error("This authorization code has been used")
+        if self.code_redirects.pop(code, None) != params.get("redirect_uri"):
+            return instagram_error(
+                "Error validating verification code. Please make sure your redirect_uri is "
+                "identical to the one you used in the OAuth dialog request"
+            )
+
+        row = {
+            "access_token": self.issue_token(owner),
+            # Scoped to the app, unlike the professional account's id /me answers.
+            "user_id": new_id(),
+            "permissions": "instagram_business_basic,instagram_business_content_publish",
+        }
+        return Reply(200, {"data": [row]})
+
+    def renew(self, call: Call, groups: dict) -> Reply:
+        """Instagram's exchange takes the app secret; each call names its own grant type."""
+        params = params_of(call)
+        if call.route == "exchange_token":
+            if params.get("grant_type") != "ig_exchange_token":
+                return graph_error(100, "Unsupported grant_type")
+            if params.get("client_secret") != self.app_secret:
+                return graph_error(101, "Error validating client secret.")
+        elif params.get("grant_type") != "ig_refresh_token":
+            return graph_error(100, "Unsupported grant_type")
+        return super().renew(call, groups)
+
     def env(self) -> dict[str, str]:
-        return {"HAYON_INSTAGRAM_API_URL": f"{self.url}/v23.0", **POLL_SETTINGS}
+        return {
+            "HAYON_INSTAGRAM_API_URL": f"{self.url}/v23.0",
+            "HAYON_INSTAGRAM_AUTHORIZE_URL": f"{self.url}/oauth/authorize",
+            "HAYON_INSTAGRAM_TOKEN_URL": f"{self.url}/oauth/access_token",
+            "HAYON_INSTAGRAM_APP_ID": self.app_id,
+            "HAYON_INSTAGRAM_APP_SECRET": self.app_secret,
+            **POLL_SETTINGS,
+        }
+
+
+def instagram_error(message: str) -> Reply:
+    """Return api.instagram.com's refusal, which is not in the Graph API's error shape."""
+    return Reply(400, {"error_type": "OAuthException", "code": 400, "error_message": message})
 
 
 class ThreadsFake(ContainerFake):
