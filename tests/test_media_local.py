@@ -1,15 +1,20 @@
-"""The local backend's signed upload and file URLs, served by the app itself (no S3)."""
+"""The local backend's signed upload and file URLs, served by the app itself (no S3), and the
+thumbnails a post's images get in the API and on the post page."""
 
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import time_machine
+from bs4 import BeautifulSoup
 from django.core import signing
 from django.test import Client
+from PIL import Image
 
 from media.models import Media
 from media.storage import FETCH_SALT
+from platforms.models import Account
 from tests.support.images import small_png
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +113,92 @@ def test_it_serves_a_stored_file_only_through_a_signed_url(local):
     assert refused.status_code == 404
 
 
-def test_it_never_serves_a_key_outside_the_media_folder(local):
-    token = signing.dumps("../../etc/passwd", salt=FETCH_SALT)
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../secret.txt",
+        "posts/1/../../../secret.txt",
+        "{outside}",
+        # Keys are never URL-decoded, so today this is a literal name that does not exist;
+        # it fails the day something decodes keys before the guard.
+        "%2e%2e/secret.txt",
+        "posts/link/secret.txt",
+    ],
+    ids=["traversal", "nested traversal", "absolute path", "encoded traversal", "symlink"],
+)
+def test_it_never_serves_a_key_outside_the_media_folder(settings, tmp_path, key):
+    root = tmp_path / "media"
+    settings.HAYON_MEDIA_ROOT = root
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not for the web")
+    (root / "posts" / "1").mkdir(parents=True)
+    (root / "posts" / "link").symlink_to(tmp_path, target_is_directory=True)
+    token = signing.dumps(key.format(outside=outside), salt=FETCH_SALT)
 
-    assert Client().get(f"/media/files/{token}/").status_code == 404
+    response = Client().get(f"/media/files/{token}/")
+
+    assert outside.read_text() == "not for the web"
+    assert response.status_code == 404
+
+
+@pytest.fixture
+def alice_bluesky(alice) -> Account:
+    # A draft never reaches the platform, so a row is enough.
+    return Account.objects.create(
+        owner=alice, platform="bluesky", handle="alice.test", remote_id="did:plc:alice"
+    )
+
+
+def fetch(url: str):
+    """GET a URL the app signed, as a browser would (no session), and return the response."""
+    response = Client().get(url.removeprefix("http://testserver"))
+    assert response.status_code == 200, url
+    return response
+
+
+def image_size(response) -> tuple[str, tuple[int, int]]:
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as image:
+        return image.format, image.size
+
+
+def test_a_posts_images_show_as_thumbnails_in_the_api_and_on_the_post_page(
+    local, alice, alice_api, alice_bluesky, django_capture_on_commit_callbacks
+):
+    wide, tall = small_png(1200, 800), small_png(300, 900)
+    media = []
+    for data in (wide, tall):
+        target = sign(alice_api, data)
+        assert put(target, data).status_code == 200
+        media.append(target["media_id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        created = alice_api.post(
+            "/api/posts/",
+            {
+                "text": "Two pictures",
+                "accounts": [alice_bluesky.pk],
+                "media": [{"id": media[0], "alt": "A wide gradient"}, {"id": media[1]}],
+                "draft": True,
+            },
+            format="json",
+        )
+    assert created.status_code == 201, created.json()
+    post_id = created.json()["id"]
+
+    shown = alice_api.get(f"/api/posts/{post_id}/").json()["media"]
+    one = alice_api.get(f"/api/posts/media/{media[0]}/").json()
+    browser = Client()
+    browser.force_login(alice)
+    page = BeautifulSoup(browser.get(f"/posts/{post_id}/").content, "html.parser")
+
+    assert [item["id"] for item in shown] == media
+    assert image_size(fetch(shown[0]["thumbnail_url"])) == ("JPEG", (480, 320))
+    assert image_size(fetch(shown[1]["thumbnail_url"])) == ("JPEG", (160, 480))
+    assert b"".join(fetch(shown[0]["url"]).streaming_content) == wide
+    assert image_size(fetch(one["thumbnail_url"])) == ("JPEG", (480, 320))
+    thumbs = page.select("ul.thumbs li.thumb")
+    assert [li.img["alt"] for li in thumbs] == ["A wide gradient", ""]
+    assert [image_size(fetch(li.img["src"])) for li in thumbs] == [
+        ("JPEG", (480, 320)),
+        ("JPEG", (160, 480)),
+    ]
+    assert "No alt text" in thumbs[1].get_text()
