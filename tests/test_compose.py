@@ -1,9 +1,12 @@
 """compose.yaml, the production profile: valid, watched, secret-free, and in step with the docs.
 
 Docker's daemon is not available here, so the file is checked by `docker-compose config`
-(the Compose schema, no daemon needed) and by reading it as data.
+(the Compose schema and interpolation, no daemon needed; scripts/test installs it) and by
+reading it as data.
 """
 
+import copy
+import operator
 import os
 import re
 import shlex
@@ -11,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import reduce
 from pathlib import Path
 
 import pytest
@@ -78,7 +82,7 @@ def env_example() -> dict[str, str]:
     return {name: value for name, value in pairs}
 
 
-def compose_tool() -> list[str] | None:
+def compose_tool() -> list[str]:
     if shutil.which("docker-compose"):
         return ["docker-compose"]
     docker = shutil.which("docker")
@@ -87,41 +91,64 @@ def compose_tool() -> list[str] | None:
         and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
     ):
         return [docker, "compose"]
-    return None
+    pytest.fail(
+        "docker-compose is missing: scripts/test installs it (apt-get install docker-compose)"
+    )
 
 
-def test_it_is_a_valid_compose_file_for_docker_compose(tmp_path):
-    tool = compose_tool()
-    if tool is None:
-        pytest.skip("neither docker-compose nor the docker compose plugin is installed")
-    (tmp_path / "compose.yaml").write_text(COMPOSE.read_text())
-    (tmp_path / ".env").write_text(ENV_EXAMPLE.read_text().replace("change-me", "not-secret"))
+def compose_config(
+    tmp_path: Path, compose_text: str, env_text: str
+) -> subprocess.CompletedProcess:
+    """Run `config --quiet` on a copy of a compose file with its .env beside it."""
+    (tmp_path / "compose.yaml").write_text(compose_text)
+    (tmp_path / ".env").write_text(env_text)
 
-    result = subprocess.run(
-        [*tool, "--file", "compose.yaml", "config", "--quiet"],
+    return subprocess.run(
+        [*compose_tool(), "--file", "compose.yaml", "config", "--quiet"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def filled_env() -> str:
+    return ENV_EXAMPLE.read_text().replace("change-me", "not-secret")
+
+
+def test_it_is_a_valid_compose_file_for_docker_compose(tmp_path):
+    result = compose_config(tmp_path, COMPOSE.read_text(), filled_env())
 
     assert result.returncode == 0, result.stderr
 
 
-def test_it_refuses_to_start_without_the_secrets(tmp_path):
-    tool = compose_tool()
-    if tool is None:
-        pytest.skip("neither docker-compose nor the docker compose plugin is installed")
-    (tmp_path / "compose.yaml").write_text(COMPOSE.read_text())
-    (tmp_path / ".env").write_text("")
+# A copy of compose.yaml broken in one place each, and what docker-compose must say about it.
+BROKEN = {
+    "misspelt key": (("services", "web", "healthchek"), {"test": ["CMD", "true"]}, "healthchek"),
+    "wrong type": (("services", "web", "ports"), "8000:8000", "services.web.ports"),
+    "unknown service": (
+        ("services", "beat", "depends_on", "cache"),
+        {"condition": "service_healthy"},
+        "service 'cache' which is undefined",
+    ),
+    "undeclared volume": (("volumes",), {}, "no declaration was found in the volumes section"),
+}
 
-    result = subprocess.run(
-        [*tool, "--file", "compose.yaml", "config", "--quiet"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+@pytest.mark.parametrize(("where", "value", "complaint"), BROKEN.values(), ids=BROKEN.keys())
+def test_it_rejects_a_broken_copy_of_the_compose_file(tmp_path, compose, where, value, complaint):
+    broken = copy.deepcopy(compose)
+    *parents, key = where
+    reduce(operator.getitem, parents, broken)[key] = value
+
+    result = compose_config(tmp_path, yaml.safe_dump(broken), filled_env())
+
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+def test_it_refuses_to_start_without_the_secrets(tmp_path):
+    result = compose_config(tmp_path, COMPOSE.read_text(), "")
 
     assert result.returncode != 0
     assert "POSTGRES_PASSWORD" in result.stderr
