@@ -12,8 +12,8 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from platforms import services
 from platforms.models import Account, AccountHealth
-from platforms.views import recheck
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.action(description="Re-check with the platform")
     def recheck(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
         for account in queryset:
-            checked = recheck(account)
+            checked = services.check_account(account)
             logger.info(
                 "account re-checked from admin account=%s platform=%s by=%s health=%s",
                 account.pk,

@@ -11,10 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from ssrfguard import SSRFGuardError, resolve
 
-from hayon import safe_http
-from hayon.errors import HayonError
 from platforms import services
 from platforms.models import Account, AccountHealth, Platform
 from platforms.serializers import AccountSerializer
@@ -55,33 +52,6 @@ class AccountViewSet(
         return Response(AccountSerializer(services.check_account(self.get_object())).data)
 
 
-def ensure_public_urls(data: dict) -> None:
-    """Refuse a connect request whose `*_url` field points anywhere but the public internet.
-
-    A PDS or instance URL is chosen by the person connecting, and the platform SDK then calls
-    it from our servers. The name is resolved here and every address checked with the policy
-    of hayon/safe_http.py (HAYON_FETCH_ALLOW_PRIVATE lets tests reach loopback servers).
-    The SDK resolves the name again when it connects, so this narrows but does not close a
-    DNS-rebinding window; see docs/api.md.
-    """
-    policy = safe_http.policy()
-    for name, value in data.items():
-        if not name.endswith("_url") or not isinstance(value, str) or not value:
-            continue
-        try:
-            resolve(policy.check_url(value), policy=policy)
-        except SSRFGuardError as exc:
-            raise HayonError(
-                f"Hayon does not connect to this address: {value} is not public ({exc})",
-                code="url_not_public",
-                field=name,
-            ) from exc
-        except OSError as exc:
-            raise HayonError(
-                f"{value} could not be found: check the address", code="url_unknown", field=name
-            ) from exc
-
-
 def connect_view(platform: str) -> type[APIView] | None:
     """Return the view of POST /api/accounts/<platform>/, or None if it has no connect module.
 
@@ -113,7 +83,6 @@ def connect_view(platform: str) -> type[APIView] | None:
         def post(self, request: Request) -> Response:
             body = self.serializer_class(data=request.data)
             body.is_valid(raise_exception=True)
-            ensure_public_urls(body.validated_data)
 
             account, created = services.connect_account(
                 request.user, platform, body.validated_data

@@ -4,7 +4,9 @@ import logging
 from importlib import import_module
 
 from django.db import transaction
+from ssrfguard import SSRFGuardError, resolve
 
+from hayon import safe_http
 from hayon.errors import Conflict, HayonError
 from platforms.errors import PermanentError, PublishError
 from platforms.models import Account, AccountHealth
@@ -41,8 +43,41 @@ def save_account(owner, platform: str, fields: dict) -> tuple[Account, bool]:
     return account, created
 
 
+def ensure_public_urls(data: dict) -> None:
+    """Refuse connect data whose `*_url` field points anywhere but the public internet.
+
+    A PDS or instance URL is chosen by the person connecting, and the platform SDK then calls
+    it from our servers. The name is resolved here and every address checked with the policy
+    of hayon/safe_http.py (HAYON_FETCH_ALLOW_PRIVATE lets tests reach loopback servers).
+    The SDK resolves the name again when it connects, so this narrows but does not close a
+    DNS-rebinding window; see docs/api.md.
+    """
+    policy = safe_http.policy()
+    for name, value in data.items():
+        if not name.endswith("_url") or not isinstance(value, str) or not value:
+            continue
+        try:
+            resolve(policy.check_url(value), policy=policy)
+        except SSRFGuardError as exc:
+            raise HayonError(
+                f"Hayon does not connect to this address: {value} is not public ({exc})",
+                code="url_not_public",
+                field=name,
+            ) from exc
+        except OSError as exc:
+            raise HayonError(
+                f"{value} could not be found: check the address", code="url_unknown", field=name
+            ) from exc
+
+
 def connect_account(owner, platform: str, data: dict) -> tuple[Account, bool]:
-    """Verify the credentials with the platform and store the account; 400 when refused."""
+    """Verify the credentials with the platform and store the account; 400 when refused.
+
+    Every way in (the API and the accounts page) passes here, so none of them can skip the
+    check that the URLs a person gives are public.
+    """
+    ensure_public_urls(data)
+
     module = import_module(f"platforms.{platform}.connect")
     try:
         fields = module.connect(owner, data)
@@ -53,7 +88,15 @@ def connect_account(owner, platform: str, data: dict) -> tuple[Account, bool]:
 
 
 def check_account(account: Account) -> Account:
-    """Ask the platform whether the credentials still work; record the answer on the account."""
+    """Ask the platform whether the credentials still work; record the answer on the account.
+
+    An older last_error is cleared first, so afterwards the error shown is this check's
+    alone (a passing check only resets the health, and would otherwise leave it in place).
+    """
+    was = account.health
+    account.last_error = ""
+    account.save(update_fields=["last_error", "updated_at"])
+
     try:
         get_publisher(account.platform).check_account(account)
     except PermanentError as exc:
@@ -68,6 +111,14 @@ def check_account(account: Account) -> Account:
         account.mark_active()
 
     account.refresh_from_db()
+    if account.health != was:
+        logger.info(
+            "account health changed account=%s platform=%s from=%s to=%s",
+            account.pk,
+            account.platform,
+            was,
+            account.health,
+        )
     return account
 
 
@@ -82,6 +133,7 @@ def disconnect_account(account: Account) -> None:
             code="account_in_use",
         )
 
+    account_id = account.pk
     if account.deliveries.exists():
         # Published history keeps pointing at the account, so it is marked, not deleted.
         account.health = AccountHealth.REVOKED
@@ -89,5 +141,6 @@ def disconnect_account(account: Account) -> None:
         account.credentials = {}
         account.save()
     else:
+        # delete() sets the primary key to None, hence the id kept above for the log.
         account.delete()
-    logger.info("account disconnected account=%s platform=%s", account.pk, account.platform)
+    logger.info("account disconnected account=%s platform=%s", account_id, account.platform)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from hayon.errors import HayonError
 from platforms import services
+from platforms.instagram import oauth as instagram_oauth
 from platforms.models import Account, AccountHealth
 from platforms.names import Platform
 
@@ -38,19 +39,46 @@ def connect_url(platform: str, handle: str = "") -> str:
     if platform == Platform.BLUESKY:
         url = reverse("accounts:bluesky")
         return f"{url}?{urlencode({'handle': handle})}" if handle else url
+    if platform == Platform.INSTAGRAM:
+        # Instagram Login needs an app of its own; without one, Facebook Login lists the
+        # Instagram professional accounts linked to the person's Pages.
+        flow = "instagram" if instagram_oauth.is_configured() else "facebook"
+        return reverse(f"connect:{flow}:start")
     if find_spec(f"platforms.{platform}.oauth") is not None:
         return f"/accounts/connect/{platform}/start/"
     return ""
 
 
+def reconnect_option(account: Account) -> ConnectOption:
+    """Return where a person reconnects this account: the flow it was connected with."""
+    url = connect_url(account.platform, account.handle)
+    if account.platform == Platform.INSTAGRAM and account.credentials.get("login") == "facebook":
+        url = reverse("connect:facebook:start")
+    # An Instagram Login account on a server without an Instagram Login app also lands on
+    # Facebook Login, which finds it when it is linked to one of the person's Pages.
+    label = f"Reconnect {account.handle}{via(account.platform, url)}"
+    return ConnectOption(account.platform, label, url)
+
+
 def connect_options() -> list[ConnectOption]:
-    return [ConnectOption(p.value, p.label, connect_url(p.value)) for p in Platform]
+    options = []
+    for platform in Platform:
+        url = connect_url(platform.value)
+        options.append(ConnectOption(platform.value, platform.label + via(platform, url), url))
+    return options
+
+
+def via(platform: str, url: str) -> str:
+    """Return how a button names a flow that is not its platform's own ('' when it is)."""
+    if platform != Platform.FACEBOOK and url == reverse("connect:facebook:start"):
+        return " through Facebook"
+    return ""
 
 
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
     accounts = [
-        (account, connect_url(account.platform, account.handle))
+        (account, reconnect_option(account))
         for account in Account.objects.owned_by(request.user).exclude(health=AccountHealth.REVOKED)
     ]
     return render(
@@ -96,7 +124,7 @@ def connect_bluesky(request: HttpRequest) -> HttpResponse:
         try:
             account, created = services.connect_account(request.user, Platform.BLUESKY, data)
         except HayonError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             verb = "connected" if created else "reconnected"
             messages.success(request, f"{account} is {verb}.")
@@ -105,22 +133,11 @@ def connect_bluesky(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/connect_bluesky.html", {"form": form})
 
 
-def recheck(account: Account) -> Account:
-    """Check the account with its platform; afterwards `last_error` is this check's alone.
-
-    A successful check leaves an older last_error in place (services.check_account only
-    resets the health), so it is cleared first: an error now shown is from this check.
-    """
-    Account.objects.filter(pk=account.pk).update(last_error="")
-    account.last_error = ""
-    return services.check_account(account)
-
-
 @login_required
 @require_POST
 def check_account(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account.objects.owned_by(request.user), pk=pk)
-    account = recheck(account)
+    account = services.check_account(account)
 
     if account.is_usable and not account.last_error:
         messages.success(request, f"{account} works.")

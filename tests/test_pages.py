@@ -3,6 +3,7 @@
 Browser behaviour (counters, uploads, live status) is in tests/e2e/.
 """
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from platforms.models import Account, AccountHealth
 from posts.models import Delivery, DeliveryStatus, Post, PostStatus
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -261,3 +263,126 @@ def test_it_shows_the_platforms_refusal_next_to_the_bluesky_form(alice, pds):
     assert response.status_code == 200
     assert 'class="error-summary"' in response.content.decode()
     assert not Account.objects.filter(owner=alice).exists()
+
+
+def make_instagram_account(
+    owner, handle: str, login: str, *, remote_id: str = "", token: str = "", **fields
+) -> Account:
+    account = Account.objects.create(
+        owner=owner,
+        platform="instagram",
+        handle=handle,
+        remote_id=remote_id or f"ig-{handle}",
+        **fields,
+    )
+    account.store_credentials({"access_token": token or f"token-of-{handle}", "login": login})
+    return account
+
+
+def test_it_connects_instagram_with_instagram_login_when_its_app_is_set_up(alice, settings):
+    settings.HAYON_INSTAGRAM_APP_ID = "instagram-app"
+    settings.HAYON_INSTAGRAM_APP_SECRET = "instagram-secret"
+
+    html = signed_in(alice).get("/accounts/").content.decode()
+
+    assert 'href="/accounts/connect/instagram/start/">Connect Instagram</a>' in html
+
+
+def test_it_connects_instagram_through_facebook_without_an_instagram_app(alice, settings):
+    settings.HAYON_INSTAGRAM_APP_ID = ""
+
+    html = signed_in(alice).get("/accounts/").content.decode()
+
+    assert (
+        'href="/accounts/connect/facebook/start/">Connect Instagram through Facebook</a>' in html
+    )
+    assert 'href="/accounts/connect/facebook/start/">Connect Facebook Page</a>' in html
+
+
+def test_it_reconnects_an_instagram_account_with_the_login_it_came_through(alice, settings):
+    settings.HAYON_INSTAGRAM_APP_ID = "instagram-app"
+    settings.HAYON_INSTAGRAM_APP_SECRET = "instagram-secret"
+    broken = {"health": AccountHealth.NEEDS_RECONNECT, "health_reason": "Token refused."}
+    make_instagram_account(alice, "alice.bakes", "facebook", **broken)
+    make_instagram_account(alice, "alice.studio", "instagram", **broken)
+
+    html = signed_in(alice).get("/accounts/").content.decode()
+
+    assert (
+        'href="/accounts/connect/facebook/start/">Reconnect alice.bakes through Facebook</a>'
+        in html
+    )
+    assert 'href="/accounts/connect/instagram/start/">Reconnect alice.studio</a>' in html
+    assert "over the API" not in html
+
+
+def test_it_reconnects_an_instagram_login_account_through_facebook_without_the_app(
+    alice, settings
+):
+    settings.HAYON_INSTAGRAM_APP_ID = ""
+    make_instagram_account(
+        alice, "alice.studio", "instagram", health=AccountHealth.NEEDS_RECONNECT
+    )
+
+    html = signed_in(alice).get("/accounts/").content.decode()
+
+    assert (
+        'href="/accounts/connect/facebook/start/">Reconnect alice.studio through Facebook</a>'
+        in html
+    )
+
+
+@pytest.fixture
+def instagram(fakes, platform_env):
+    fake = fakes["instagram"]
+    fake.reset()
+    return fake
+
+
+def checked(alice, account: Account, way: str) -> Account:
+    if way == "page":
+        signed_in(alice).post(f"/accounts/{account.pk}/check/")
+    else:
+        client_for(alice).post(f"/api/accounts/{account.pk}/check/")
+    account.refresh_from_db()
+    return account
+
+
+@pytest.mark.parametrize("way", ["page", "api"])
+def test_a_check_that_passes_clears_an_older_error(alice, instagram, way):
+    user_id, token = instagram.add_user("alice.studio")
+    account = make_instagram_account(
+        alice, "alice.studio", "instagram", remote_id=user_id, token=token, last_error="Timeout."
+    )
+
+    account = checked(alice, account, way)
+
+    assert (account.health, account.last_error) == (AccountHealth.ACTIVE, "")
+    assert instagram.route_names() == ["profile", "quota"]
+
+
+def test_a_check_logs_the_health_change_without_the_token(alice, instagram, caplog):
+    user_id, token = instagram.add_user("alice.studio")
+    account = make_instagram_account(
+        alice, "alice.studio", "instagram", remote_id=user_id, token=token
+    )
+    instagram.revoke(token)
+
+    with caplog.at_level(logging.INFO, logger="platforms.services"):
+        account = checked(alice, account, "page")
+
+    assert account.health == AccountHealth.NEEDS_RECONNECT
+    assert (
+        f"account health changed account={account.pk} platform=instagram "
+        "from=active to=needs_reconnect"
+    ) in caplog.text
+    assert token not in caplog.text
+
+
+def test_it_logs_the_id_of_an_account_it_deleted(alice, caplog):
+    account = make_account(alice, "alice.test")
+
+    with caplog.at_level(logging.INFO, logger="platforms.services"):
+        signed_in(alice).post(f"/accounts/{account.pk}/disconnect/")
+
+    assert f"account disconnected account={account.pk} platform=bluesky" in caplog.text

@@ -82,3 +82,16 @@ def test_the_setting_for_local_servers_lets_loopback_through(alice_api, listener
     assert response.status_code == 400
     assert response.json()["code"] == "connect_failed"
     assert [call.path for call in listener.calls] == ["/xrpc/com.atproto.server.createSession"]
+
+
+def test_the_accounts_page_refuses_a_pds_on_a_private_address(client, alice, listener):
+    client.force_login(alice)
+    form = {"handle": "alice.test", "app_password": "app-pass"}
+
+    for service_url in ("http://169.254.169.254/", listener.url):
+        response = client.post("/accounts/bluesky/", {**form, "service_url": service_url})
+
+        assert response.status_code == 200
+        assert "is not public" in response.content.decode()
+    assert listener.calls == []
+    assert not Account.objects.exists()

@@ -44,23 +44,29 @@ class ConnectSerializer(serializers.Serializer):
 def connect(owner, data: dict) -> dict:
     if data["login"] == "facebook":
         return connect_through_page(data["access_token"], data["user_id"])
+    return profile_fields(data["access_token"], data.get("user_id"), data.get("expires_in"))
 
-    client = GraphClient(settings.HAYON_INSTAGRAM_API_URL, data["access_token"], "Instagram")
+
+def profile_fields(token: str, user_id: str | None = None, expires_in: int | None = None) -> dict:
+    """Verify an Instagram Login token with GET /me; return the account fields to store.
+
+    /me answers `user_id`, the professional account's id that publishing needs, beside `id`,
+    the id scoped to our app; older answers only have `id`.
+    """
+    client = GraphClient(settings.HAYON_INSTAGRAM_API_URL, token, "Instagram")
     me = client.get("me", fields="user_id,username,name")
-    user_id = str(me.get("user_id") or me.get("id"))
-    if data.get("user_id") and data["user_id"] != user_id:
-        raise PermanentError(
-            f"This token belongs to Instagram account {user_id}, not {data['user_id']}"
-        )
+    found = str(me.get("user_id") or me.get("id"))
+    if user_id and user_id != found:
+        raise PermanentError(f"This token belongs to Instagram account {found}, not {user_id}")
 
-    username = me.get("username") or user_id
+    username = me.get("username") or found
     return {
         "handle": username,
-        "remote_id": user_id,
+        "remote_id": found,
         "base_url": f"https://www.instagram.com/{username}/",
         "display_name": me.get("name") or "",
-        "token_expires_at": expiry({"expires_in": data.get("expires_in")}),
-        "credentials": {"access_token": data["access_token"], "login": "instagram"},
+        "token_expires_at": expiry({"expires_in": expires_in}),
+        "credentials": {"access_token": token, "login": "instagram"},
     }
 
 

@@ -69,5 +69,8 @@ def instagram_fields(page: Page) -> dict:
         "remote_id": page.instagram_id,
         "base_url": f"https://www.instagram.com/{page.instagram_username}/",
         "display_name": page.instagram_username,
+        # A Page token does not expire; clearing an Instagram Login expiry stops token upkeep
+        # from renewing an account reconnected this way.
+        "token_expires_at": None,
         "credentials": {"access_token": page.access_token, "login": "facebook", "page": page.id},
     }
