@@ -1,8 +1,10 @@
 """Posts, deliveries and attempts in Django admin, and the deliveries that wait for a person.
 
-Nothing here sets a status by hand except through the services: replay goes through
-posts.services.retry_delivery, resolving by hand through posts/resolution.py, cancelling
-through posts.services.cancel_post. The post status is always derived from its deliveries.
+Nothing here sets a status by hand except through the services: replaying a parked delivery
+goes through the parking lot (posts/parking.py, which takes its message out of the queue),
+any other through posts.services.retry_delivery; resolving by hand through
+posts/resolution.py, cancelling through posts.services.cancel_post. The post status is
+always derived from its deliveries.
 """
 
 import logging
@@ -19,7 +21,7 @@ from django.utils.text import Truncator
 
 from hayon.errors import HayonError
 from platforms.names import Platform
-from posts import resolution, services
+from posts import parking, resolution, services
 from posts.models import Attempt, Delivery, DeliveryStatus, Post
 
 logger = logging.getLogger(__name__)
@@ -295,12 +297,24 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Replay (send to the platform again)")
     def replay(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        for delivery in queryset:
-            try:
-                services.retry_delivery(delivery)
-            except HayonError as exc:
-                self.message_user(request, exc.message, messages.WARNING)
+        deliveries = list(queryset.select_related("account"))
+        # Parked ones go through the parking lot, so their dead-lettered messages leave it.
+        parked = {d.pk for d in deliveries if d.status == DeliveryStatus.PARKED}
+        replayed = parking.replay(parked).replayed if parked else []
+
+        for delivery in deliveries:
+            if delivery.pk in parked and delivery.pk not in replayed:
+                self.message_user(
+                    request, f"Delivery {delivery.pk} is no longer parked.", messages.WARNING
+                )
                 continue
+            if delivery.pk not in parked:
+                try:
+                    services.retry_delivery(delivery)
+                except HayonError as exc:
+                    self.message_user(request, exc.message, messages.WARNING)
+                    continue
+
             logger.info(
                 "delivery replayed from admin post=%s delivery=%s platform=%s by=%s",
                 delivery.post_id,

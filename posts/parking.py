@@ -3,13 +3,16 @@
 A delivery that fails transiently after its last retry is marked `parked` and its message is
 dead-lettered into the `posts.parking_lot` queue, which nothing consumes. Replaying takes
 the messages out, sends each parked delivery again with a fresh retry budget, and drops
-messages whose delivery is no longer parked (replayed already, or resolved by hand).
+messages whose delivery is no longer parked (replayed already, or resolved by hand). The
+database decides what is parked: a parked delivery whose message is not in the queue (purged,
+or lost) is sent again all the same.
 """
 
 import logging
 from dataclasses import dataclass, field
 
 from hayon.celery import app
+from hayon.errors import Conflict
 from hayon.topology import parking_queue
 from posts.models import Delivery, DeliveryStatus
 from posts.services import retry_delivery
@@ -28,6 +31,8 @@ class ParkedMessage:
 @dataclass
 class ReplayReport:
     replayed: list[int] = field(default_factory=list)
+    # Replayed deliveries that had no message in the parking lot.
+    from_database: list[int] = field(default_factory=list)
     dropped: list[int] = field(default_factory=list)
     kept: int = 0
 
@@ -66,42 +71,67 @@ def inspect(limit: int = 1000) -> list[ParkedMessage]:
     return parked
 
 
+def parked_without_message(
+    seen: set[int | None], only: set[int] | None = None, limit: int = 10_000
+) -> list[int]:
+    """Return parked deliveries (all, or only those ids) whose message is not among `seen`."""
+    parked = Delivery.objects.filter(status=DeliveryStatus.PARKED).exclude(pk__in=seen - {None})
+    if only is not None:
+        parked = parked.filter(pk__in=only)
+    return list(parked.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
 def replay(delivery_ids: set[int] | None = None, limit: int = 10_000) -> ReplayReport:
-    """Replay parked deliveries (all, or only the given ids) from the parking lot."""
+    """Replay parked deliveries (all, or only the given ids), taking their messages out of the
+    parking lot; send those without a message there from the database."""
     report = ReplayReport()
+    seen: set[int | None] = set()
     with app.connection_for_write() as connection:
         channel = connection.channel()
-        messages = _take_all(channel, limit)
-        for message in messages:
+        for message in _take_all(channel, limit):
             delivery_id, _version, _platform = _delivery_of(message)
             if delivery_ids is not None and delivery_id not in delivery_ids:
                 message.requeue()
                 report.kept += 1
                 continue
 
+            seen.add(delivery_id)
             replay_one(delivery_id, report)
             message.ack()
         channel.close()
 
+    for delivery_id in parked_without_message(seen, delivery_ids, limit):
+        logger.warning("parked delivery=%s has no message in the parking lot", delivery_id)
+        if replay_one(delivery_id, report):
+            report.from_database.append(delivery_id)
+
     logger.info(
-        "parking lot replayed=%s dropped=%s kept=%s",
+        "parking lot replayed=%s from_database=%s dropped=%s kept=%s",
         report.replayed,
+        report.from_database,
         report.dropped,
         report.kept,
     )
     return report
 
 
-def replay_one(delivery_id: int | None, report: ReplayReport) -> None:
+def replay_one(delivery_id: int | None, report: ReplayReport) -> bool:
+    """Send the delivery again if it is still parked; return whether it was."""
     delivery = Delivery.objects.filter(pk=delivery_id).first()
-    if delivery is None or delivery.status != DeliveryStatus.PARKED:
-        logger.info(
-            "parking lot message dropped delivery=%s: no longer parked (%s)",
-            delivery_id,
-            delivery.status if delivery else "deleted",
-        )
-        report.dropped.append(delivery_id)
-        return
+    if delivery is not None and delivery.status == DeliveryStatus.PARKED:
+        try:
+            retry_delivery(delivery)
+        except Conflict:
+            # Resolved by someone else between the read and the retry.
+            delivery.refresh_from_db()
+        else:
+            report.replayed.append(delivery.pk)
+            return True
 
-    retry_delivery(delivery)
-    report.replayed.append(delivery.pk)
+    logger.info(
+        "parking lot message dropped delivery=%s: no longer parked (%s)",
+        delivery_id,
+        delivery.status if delivery else "deleted",
+    )
+    report.dropped.append(delivery_id)
+    return False

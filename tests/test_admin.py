@@ -153,7 +153,9 @@ def test_it_lists_only_parked_and_unconfirmed_deliveries_in_the_parking_lot(admi
     assert "Published one" not in html
 
 
-def test_it_replays_a_parked_delivery_through_the_retry_service(admin_client, account, caplog):
+def test_it_replays_a_parked_delivery_whose_message_is_not_in_the_parking_lot(
+    admin_client, account, caplog
+):
     caplog.set_level(logging.INFO, logger="posts.admin")
     delivery = delivery_in(account, DeliveryStatus.PARKED)
 

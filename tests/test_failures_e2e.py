@@ -7,11 +7,16 @@ truth about how many posts were made.
 
 import itertools
 import time
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.urls import reverse
 
+from hayon.celery import app as celery_app
+from hayon.topology import parking_queue
 from platforms.models import Account
-from posts import parking
+from posts import parking, resolution
 from posts.models import Attempt, Delivery, Post
 from tests.conftest import wait_for
 from tests.fakes.bluesky_proxy import BlueskyProxy
@@ -106,6 +111,104 @@ def test_four_transient_failures_park_the_delivery_and_replay_publishes_once(
     assert delivery.attempt_count == 5
     assert records_with(pds.url, account["login"], "Parked, then replayed") == 1
     assert not [m for m in parking.inspect() if m.delivery_id == delivery.pk]
+
+
+@pytest.fixture
+def empty_parking_lot():
+    """Start without messages parked by earlier tests, so an empty lot at the end is ours."""
+    with celery_app.connection_for_write() as connection:
+        queue = parking_queue()(connection.default_channel)
+        queue.declare()
+        queue.purge()
+
+
+def parked_message_of(delivery: Delivery):
+    def check():
+        """the delivery's message reaches the parking lot"""
+        return [m for m in parking.inspect() if m.delivery_id == delivery.pk]
+
+    return wait_for(check, timeout=10)[0]
+
+
+def parked_post(proxy, api, account, text: str) -> Delivery:
+    """Post `text` while Bluesky fails every attempt; return its delivery once parked."""
+    proxy.fail_next("createRecord", *[SERVER_ERROR] * 4)
+    delivery = wait_for(delivery_in(post(api, account, text), "parked"), timeout=40)
+    parked_message_of(delivery)
+    return delivery
+
+
+def replay_in_admin(admin_client, delivery: Delivery) -> str:
+    response = admin_client.post(
+        reverse("admin:posts_delivery_changelist"),
+        {"action": "replay", "_selected_action": [delivery.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_admin_replays_a_parked_delivery_and_empties_the_parking_lot(
+    worker, pds, proxy, account, alice_api, admin_client, empty_parking_lot
+):
+    delivery = parked_post(proxy, alice_api, account, "Parked, then replayed from the admin")
+
+    page = replay_in_admin(admin_client, delivery)
+
+    assert f"Delivery {delivery.pk} sent again" in page
+    wait_for(delivery_in(delivery.post_id, "published"), timeout=30)
+    assert records_with(pds.url, account["login"], "Parked, then replayed from the admin") == 1
+    assert len(proxy.calls_named("createRecord")) == 5
+    assert parking.inspect() == []
+
+
+def test_the_admin_replays_a_parked_delivery_whose_message_was_purged(
+    worker, pds, proxy, account, alice_api, admin_client, empty_parking_lot
+):
+    delivery = parked_post(proxy, alice_api, account, "Parked, message purged")
+    with celery_app.connection_for_write() as connection:
+        parking_queue()(connection.default_channel).purge()
+
+    page = replay_in_admin(admin_client, delivery)
+
+    assert f"Delivery {delivery.pk} sent again" in page
+    wait_for(delivery_in(delivery.post_id, "published"), timeout=30)
+    assert records_with(pds.url, account["login"], "Parked, message purged") == 1
+    assert parking.inspect() == []
+
+
+def test_the_replay_command_replays_what_is_parked_and_drops_what_was_resolved(
+    worker, pds, proxy, account, alice_api, empty_parking_lot
+):
+    proxy.fail_next("createRecord", *[SERVER_ERROR] * 8)
+    waiting_id = post(alice_api, account, "Waits for the on-call")
+    resolved_id = post(alice_api, account, "Posted by hand instead")
+    waiting = wait_for(delivery_in(waiting_id, "parked"), timeout=60)
+    resolved = wait_for(delivery_in(resolved_id, "parked"), timeout=60)
+    reason = parked_message_of(waiting).reason
+    parked_message_of(resolved)
+    resolution.mark_failed(resolved, "Posted by hand on the phone", by="alice")
+    listing, replay = StringIO(), StringIO()
+
+    call_command("replay_parked", "--list", stdout=listing)
+    call_command("replay_parked", stdout=replay)
+
+    assert f"delivery={waiting.pk} platform=bluesky version={waiting.version} " in (
+        listing.getvalue()
+    )
+    assert reason == "rejected"
+    assert replay.getvalue().splitlines() == [
+        f"Replayed 1 parked delivery: {waiting.pk}.",
+        f"Dropped 1 stale message of deliveries no longer parked: {resolved.pk}.",
+    ]
+    wait_for(delivery_in(waiting_id, "published"), timeout=30)
+    assert records_with(pds.url, account["login"], "Waits for the on-call") == 1
+    assert records_with(pds.url, account["login"], "Posted by hand instead") == 0
+    assert Delivery.objects.get(pk=resolved.pk).status == "failed"
+    assert parking.inspect() == []
+    again = StringIO()
+    call_command("replay_parked", "--list", stdout=again)
+    assert again.getvalue() == "The parking lot is empty.\n"
 
 
 def test_a_rate_limit_is_honoured_before_the_next_attempt(worker, proxy, account, alice_api):
