@@ -2,7 +2,9 @@
 
 Platforms with an OAuth flow (a `platforms/<platform>/oauth.py`, mounted under
 /accounts/connect/<platform>/) get a button that starts it; Bluesky, which works with an app
-password, gets a form here. Both end in platforms.services, like the API.
+password, gets a form here. Instagram has two: Instagram Login when its app is configured,
+else Facebook Login; an account is reconnected through the one it came with. All end in
+platforms.services, like the API.
 """
 
 import logging
