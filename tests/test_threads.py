@@ -15,6 +15,7 @@ from tests.fakes.posting import (
     create_post,
     delivery_in,
     media_key,
+    reconnect_reason,
     settled,
     uploaded_image,
 )
@@ -279,9 +280,7 @@ def test_it_asks_to_reconnect_when_threads_refuses_to_renew(alice_api, threads, 
     assert settled(post["id"]).status == "FAILED"
     assert threads.route_names() == ["quota", "refresh_token"]
     assert Delivery.objects.get(post_id=post["id"]).error_code == "reconnect_required"
-    shown = alice_api.get(f"/api/accounts/{account['id']}/").json()
-    assert shown["health"] == "needs_reconnect"
-    assert "refused to renew" in shown["health_reason"]
+    assert "refused to renew" in reconnect_reason(alice_api, account["id"])
 
 
 def test_it_asks_to_reconnect_when_the_renewed_token_is_refused_too(alice_api, threads, account):

@@ -29,6 +29,7 @@ from platforms.errors import (
 from platforms.http import json_of, retry_after, send
 from platforms.models import Account
 from platforms.tumblr import auth
+from platforms.tumblr.rules import text_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +111,8 @@ def npf_body(request: PublishRequest) -> tuple[dict[str, Any], list[tuple]]:
         content.append(block)
         files.append((identifier, (identifier + extension, item.read(), item.content_type)))
 
-    for paragraph in request.text.split("\n"):
-        if paragraph.strip():
-            content.append({"type": "text", "text": paragraph})
+    # The same split the rules measure, so a line they accepted is never longer here.
+    content.extend({"type": "text", "text": block} for block in text_blocks(request.text))
 
     body = {
         "content": content,

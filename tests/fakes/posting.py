@@ -84,3 +84,10 @@ def delivery_in(post_id: int, status: str, timeout: float = 30) -> Delivery:
 def media_key(media_id: int) -> str:
     """Return where a post's image is stored now (it moves under posts/ when used)."""
     return Media.objects.get(pk=media_id).key
+
+
+def reconnect_reason(api, account_id: int) -> str:
+    """Return why the API shows the account as needing a reconnect (fail if it does not)."""
+    shown = api.get(f"/api/accounts/{account_id}/").json()
+    assert shown["health"] == "needs_reconnect", shown
+    return shown["health_reason"]

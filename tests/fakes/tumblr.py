@@ -2,8 +2,9 @@
 
 It follows Tumblr's API reference: NPF posts sent as multipart (a `json` part plus one part
 per media identifier), 201 with `response.id`, Tumblr's error payload (`meta` + `errors` with
-codes such as 8001 bad NPF, 8005 bad media, 8023 daily limit), 401 for an expired token, and
-refresh tokens that rotate: the old one stops working once used. Tests script it with
+codes such as 8001 bad NPF or a text block over 4,096 code points, 8005 bad media, 8023 daily
+limit), 401 for an expired token, and refresh tokens that rotate: the old one stops working
+once used. Tests script it with
 `fail_next("create_post", Reply(504, ..., after_handling=True))` (a 504 after creating),
 `expire(token)`, and read `posts` (each with its parsed `json` body and file parts).
 """
@@ -20,6 +21,8 @@ from urllib.parse import urlencode
 from tests.fakes.server import Call, FakeServer, Reply
 
 _ids = itertools.count(760_000_000_000)
+# Code points in one NPF text block.
+TEXT_BLOCK_LIMIT = 4096
 
 
 def tumblr_error(status: int, msg: str, code: int, detail: str) -> Reply:
@@ -181,6 +184,8 @@ class TumblrFake(FakeServer):
         for block in body.get("content") or []:
             if "type" not in block:
                 return tumblr_error(400, "Bad Request", 8001, "Block must have a type")
+            if block["type"] == "text" and len(block.get("text", "")) > TEXT_BLOCK_LIMIT:
+                return tumblr_error(400, "Bad Request", 8001, "Text block is too long")
             for media in block.get("media") or []:
                 if media.get("identifier") not in parts:
                     return tumblr_error(400, "Bad Request", 8005, "Media identifier not found")
