@@ -1,21 +1,31 @@
 """Images end to end: signed upload, the browser's PUT, a post through the API, and the real
-worker publishing to the real local Bluesky PDS. Run once per storage backend."""
+worker publishing to the real local Bluesky PDS. Run once per storage backend: the local one
+with a worker of its own that has no S3 setting, on a broker of its own."""
 
 import io
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from atproto import Client, models
+from django.conf import settings as django_settings
 from PIL import Image
 
+from hayon.celery import app as celery_app
 from media.models import Media
 from posts.models import Delivery
-from tests.conftest import wait_for
+from tests.conftest import ARTIFACTS, WORKER_SETTINGS, database_url, wait_for
 from tests.support.images import noisy_png, small_jpeg
+from tests.support.rabbitmq import VirtualHost
 from tests.support.s3 import BUCKET
+from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# Environment variables that would give a process an S3 store (Hayon's own and boto3's).
+S3_ENV_PREFIXES = ("HAYON_S3_", "AWS_")
 
 
 @pytest.fixture
@@ -55,7 +65,13 @@ def upload_image(api, data: bytes, content_type: str) -> int:
     return target["media_id"]
 
 
-def publish_with_image(api, account: dict, media_id: int, alt: str) -> dict:
+def publish_with_image(
+    api, account: dict, media_id: int, alt: str, dispatch_on: str | None = None
+) -> dict:
+    """Post the image now and return the post once published.
+
+    With `dispatch_on` (a broker URL), ask the dispatcher listening there to send the delivery.
+    """
     response = api.post(
         "/api/posts/",
         {
@@ -67,6 +83,9 @@ def publish_with_image(api, account: dict, media_id: int, alt: str) -> dict:
     )
     assert response.status_code == 201, response.json()
     post_id = response.json()["id"]
+    if dispatch_on:
+        with celery_app.connection_for_write(dispatch_on) as connection:
+            celery_app.send_task("posts.dispatch_due", connection=connection)
 
     def published():
         """the delivery is published"""
@@ -141,20 +160,61 @@ def test_a_3_mb_png_reaches_bluesky_as_an_image_under_the_limit(
     assert image.alt == "Static"
 
 
+def s3_settings() -> list[str]:
+    return [name for name in dir(django_settings) if name.startswith("HAYON_S3_")]
+
+
+@pytest.fixture
+def s3_less_worker(live_server, tmp_path, transactional_db) -> Iterator[tuple[WorkerProcess, str]]:
+    """A worker of its own on a broker of its own, started with no S3 setting at all.
+
+    The session's worker has the moto bucket in its settings, so it cannot prove a flow works
+    without S3; this one shares only the database and the local media folder with the test.
+    Yield it with its broker URL.
+    """
+    vhost = VirtualHost().create()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(S3_ENV_PREFIXES)},
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": vhost.url,
+        **WORKER_SETTINGS,
+        "HAYON_MEDIA_ROOT": str(tmp_path / "media"),
+        "HAYON_PUBLIC_URL": live_server.url,
+    }
+    log_path = ARTIFACTS / "logs" / f"s3-less-worker-{os.getpid()}.log"
+    worker = WorkerProcess(env, log_path, concurrency=2)
+    try:
+        yield worker.start(), vhost.url
+    finally:
+        worker.stop()
+        vhost.delete()
+
+
 def test_the_local_backend_gives_the_same_flow_without_s3(
-    worker, live_server, settings, pds, pds_account, bluesky, alice, alice_api
+    s3_less_worker, live_server, settings, tmp_path, pds, pds_account, bluesky, alice, alice_api
 ):
-    # No bucket: new uploads go to the local folder, signed and served by the app itself.
-    settings.HAYON_S3_BUCKET = ""
+    worker, broker_url = s3_less_worker
+    # No S3 setting in this process either (the session's fakes may have set them).
+    for name in s3_settings():
+        setattr(settings, name, "")
+    settings.HAYON_MEDIA_ROOT = tmp_path / "media"
     settings.HAYON_PUBLIC_URL = live_server.url
+    # This process's producer talks to the session's broker, where the bucket-configured
+    # worker listens: send nothing from here, and let the S3-less worker's dispatcher send
+    # the delivery on its own broker.
+    settings.HAYON_DISPATCH_HORIZON = -3600
     data = small_jpeg(300, 500)
     media_id = upload_image(alice_api, data, "image/jpeg")
     root = Path(settings.HAYON_MEDIA_ROOT)
     temp_path = root / Media.objects.get(pk=media_id).key
     assert temp_path.read_bytes() == data
 
-    post = publish_with_image(alice_api, bluesky, media_id, alt="Portrait")
+    post = publish_with_image(alice_api, bluesky, media_id, alt="Portrait", dispatch_on=broker_url)
 
+    assert not [k for k in worker.env if k.startswith(S3_ENV_PREFIXES)]
+    assert s3_settings() and not [name for name in s3_settings() if getattr(settings, name)]
+    [delivery] = post["deliveries"]
+    assert f"delivery published post={post['id']} delivery={delivery['id']}" in worker.tail(200)
     media = Media.objects.get(pk=media_id)
     assert media.backend == "local"
     assert media.key.startswith(f"posts/{alice.pk}/{post['id']}/")
