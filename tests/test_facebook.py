@@ -162,3 +162,65 @@ def test_it_finds_a_post_made_before_an_ambiguous_answer(alice_api, facebook, ac
     assert facebook.route_names() == ["feed", "published"]
     [made] = facebook.published_posts()
     assert Delivery.objects.get(post_id=post["id"]).remote_id == made["id"]
+
+
+def test_it_publishes_plain_text_without_a_link(alice_api, facebook, account):
+    post = create_post(alice_api, "Closed on Monday", [account["id"]])
+
+    assert settled(post["id"]).status == "COMPLETED"
+    assert facebook.route_names() == ["feed", "permalink"]
+    feed = facebook.calls_named("feed")[0].form()
+    assert feed["message"] == ["Closed on Monday"]
+    assert "link" not in feed
+    [made] = facebook.published_posts()
+    delivery = Delivery.objects.get(post_id=post["id"])
+    assert (delivery.remote_id, delivery.remote_url) == (made["id"], made["permalink_url"])
+
+
+@pytest.mark.parametrize("photos", [1, 3])
+def test_it_stores_the_permalink_of_a_photo_post(alice_api, facebook, account, photos):
+    images = [uploaded_image(alice_api) for _ in range(photos)]
+
+    post = create_post(alice_api, "Crumb shots", [account["id"]], images)
+
+    assert settled(post["id"]).status == "COMPLETED"
+    [made] = facebook.published_posts()
+    assert len(made["photos"]) == photos
+    delivery = Delivery.objects.get(post_id=post["id"])
+    assert (delivery.remote_id, delivery.remote_url) == (made["id"], made["permalink_url"])
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001])
+def test_it_treats_each_throttling_code_as_a_rate_limit(alice_api, facebook, account, code):
+    # Facebook throttles with HTTP 400 or 403 and an error code, never 429.
+    facebook.fail_next("feed", graph_error(code, "Application request limit reached"))
+
+    post = create_post(alice_api, "Slow down", [account["id"]])
+
+    delivery = delivery_in(post["id"], "retrying")
+    assert delivery.error_code == "rate_limited"
+    wait = (delivery.next_attempt_at - delivery.attempts.last().finished_at).total_seconds()
+    # Without X-Business-Use-Case-Usage the wait is five minutes.
+    assert 5 * 60 <= wait <= 5 * 60 * 1.3
+    assert facebook.published_posts() == []
+
+
+def test_it_keeps_the_photos_uploaded_before_a_throttle(alice_api, facebook, account):
+    throttled = graph_error(4, "Application request limit reached")
+    uploads = []
+
+    def second_upload_throttled(call):
+        uploads.append(call)
+        return throttled if len(uploads) == 2 else None
+
+    facebook.chaos["photos"] = second_upload_throttled
+    images = [uploaded_image(alice_api) for _ in range(3)]
+
+    post = create_post(alice_api, "Three, slowly", [account["id"]], images)
+
+    delivery = delivery_in(post["id"], "retrying")
+    assert delivery.error_code == "rate_limited"
+    assert facebook.route_names() == ["photos", "photos"]
+    assert delivery.platform_state["photo_ids"] == list(facebook.photos_made)
+    assert len(facebook.photos_made) == 1
+    assert facebook.published_posts() == []
