@@ -13,6 +13,11 @@ from typing import Any, ClassVar
 
 from platforms.models import Account
 
+# Stored in a delivery's state when a person retries it after it was `unconfirmed`: their word
+# that the post did not go out. A reconcile that finds nothing but cannot be sure then returns
+# None instead of raising Unconfirmed again, so the post is sent (docs/delivery-states.md).
+RETRIED_BY_PERSON = "retried_by_person"
+
 
 @dataclass(frozen=True)
 class MediaItem:

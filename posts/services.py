@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from hayon.errors import Conflict, HayonError
 from media.models import Media
 from media.services import MediaChoice, attach_to_post, media_for_post
+from platforms.base import RETRIED_BY_PERSON
 from platforms.models import Account
 from platforms.registry import get_publisher, get_rules
 from platforms.rules import MediaInfo, Report
@@ -335,29 +336,36 @@ def reschedule_post(post: Post, scheduled_at: str, tz_name: str | None) -> Chang
 def retry_delivery(delivery: Delivery) -> Delivery:
     """Send a failed, parked or unconfirmed delivery again, leaving its siblings alone.
 
-    The retry budget starts afresh. An unconfirmed delivery keeps needs_reconcile, so the
-    platform is asked first and a post that did go out is not made twice.
+    The retry budget starts afresh. A delivery that needs reconciling keeps needs_reconcile,
+    so the platform is asked first and a post that did go out is recorded, not made twice.
+    Retrying an unconfirmed delivery is also a person's word that it did not go out: when the
+    platform still cannot tell, that word decides and the post is sent (RETRIED_BY_PERSON).
     """
     with transaction.atomic():
-        retried = Delivery.objects.filter(pk=delivery.pk, status__in=RETRYABLE).update(
-            status=DeliveryStatus.PENDING,
-            next_attempt_at=timezone.now(),
-            enqueued_at=None,
-            retry_base=F("attempt_count"),
-            # Retrying an unconfirmed delivery is the person's decision that it did not go out.
-            needs_reconcile=Case(
-                When(status=DeliveryStatus.UNCONFIRMED, then=Value(False)),
-                default=F("needs_reconcile"),
-            ),
-            version=F("version") + 1,
-            updated_at=timezone.now(),
+        locked = (
+            Delivery.objects.select_for_update()
+            .filter(pk=delivery.pk, status__in=RETRYABLE)
+            .first()
         )
-        if not retried:
+        if locked is None:
             raise Conflict(
                 f"delivery {delivery.pk} is {delivery.status}; only failed, parked or "
                 "unconfirmed deliveries can be retried",
                 code="not_retryable",
             )
+
+        state = locked.platform_state
+        if locked.status == DeliveryStatus.UNCONFIRMED:
+            state = {**state, RETRIED_BY_PERSON: True}
+        Delivery.objects.filter(pk=locked.pk).update(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=timezone.now(),
+            enqueued_at=None,
+            retry_base=F("attempt_count"),
+            platform_state=state,
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+        )
         enqueue_on_commit([delivery.pk])
 
     logger.info(

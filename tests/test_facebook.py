@@ -1,6 +1,7 @@
 """Facebook Pages through the API, the real worker and the fake graph.facebook.com."""
 
 import json
+import time
 
 import pytest
 
@@ -162,6 +163,62 @@ def test_it_finds_a_post_made_before_an_ambiguous_answer(alice_api, facebook, ac
     assert facebook.route_names() == ["feed", "published"]
     [made] = facebook.published_posts()
     assert Delivery.objects.get(post_id=post["id"]).remote_id == made["id"]
+
+
+def unconfirmed_after_a_500(alice_api, facebook, account, text: str) -> Delivery:
+    """Facebook makes the post, answers 500, and does not list it yet: return the delivery."""
+    facebook.fail_next(
+        "feed", Reply(500, graph_error(1, "An unknown error occurred").body, after_handling=True)
+    )
+    facebook.fail_next("published", Reply(200, {"data": []}))
+    post = create_post(alice_api, text, [account["id"]])
+    return delivery_in(post["id"], "unconfirmed")
+
+
+def test_it_leaves_a_500_after_creating_unconfirmed_while_the_page_does_not_list_it(
+    alice_api, facebook, account
+):
+    delivery = unconfirmed_after_a_500(alice_api, facebook, account, "Was it posted?")
+
+    assert "check the Page" in delivery.error_message
+    time.sleep(2)
+    assert Delivery.objects.get(pk=delivery.pk).status == "unconfirmed"
+    assert len(facebook.published_posts()) == 1
+    assert facebook.route_names() == ["feed", "published"]
+
+
+def test_it_records_the_post_when_a_person_retries_once_the_page_lists_it(
+    alice_api, facebook, account
+):
+    delivery = unconfirmed_after_a_500(alice_api, facebook, account, "Listed late")
+
+    retried = alice_api.post(f"/api/posts/{delivery.post_id}/deliveries/{delivery.pk}/retry/")
+
+    assert retried.status_code == 200
+    assert settled(delivery.post_id).status == "COMPLETED"
+    [made] = facebook.published_posts()
+    delivery.refresh_from_db()
+    assert (delivery.remote_id, delivery.remote_url) == (made["id"], made["permalink_url"])
+    assert len(facebook.calls_named("feed")) == 1
+    outcomes = list(delivery.attempts.order_by("number").values_list("outcome", flat=True))
+    assert outcomes == ["unconfirmed", "unconfirmed", "reconciled"]
+
+
+def test_it_posts_when_a_person_retries_and_the_page_still_lists_nothing(
+    alice_api, facebook, account
+):
+    # A 502 from a proxy that never reached Facebook: nothing was made.
+    facebook.fail_next("feed", Reply(502, "Bad Gateway"))
+    post = create_post(alice_api, "Never made the first time", [account["id"]])
+    delivery = delivery_in(post["id"], "unconfirmed")
+    assert facebook.published_posts() == []
+
+    alice_api.post(f"/api/posts/{post['id']}/deliveries/{delivery.pk}/retry/")
+
+    assert settled(post["id"]).status == "COMPLETED"
+    [made] = facebook.published_posts()
+    assert Delivery.objects.get(pk=delivery.pk).remote_id == made["id"]
+    assert facebook.route_names() == ["feed", "published", "published", "feed", "permalink"]
 
 
 def test_it_publishes_plain_text_without_a_link(alice_api, facebook, account):

@@ -2,6 +2,7 @@
 to a Mastodon API on loopback (mastodon-mock, in its own process, and our fake for media that
 takes time to process)."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from mastodon import Mastodon
 from platforms.base import PublishRequest
 from platforms.models import Account
 from platforms.registry import get_publisher
-from posts.models import Delivery
+from posts.models import Delivery, Post
 from tests.conftest import wait_for
 from tests.fakes import mastodon_media
 from tests.fakes.server import Reply
@@ -282,17 +283,48 @@ def test_it_marks_the_account_for_reconnecting_on_401(worker, alice_api, slow_me
 def test_it_waits_as_long_as_a_429_asks_then_publishes(worker, alice_api, slow_media):
     slow_media.reset()
     account = connect(alice_api, slow_media.url, mastodon_media.TOKEN)
-    reset = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    reset = datetime.now(UTC) + timedelta(seconds=3)
     slow_media.fail_next(
         "status_post",
-        Reply(429, {"error": "Too many requests"}, headers={"X-RateLimit-Reset": reset}),
+        Reply(
+            429, {"error": "Too many requests"}, headers={"X-RateLimit-Reset": reset.isoformat()}
+        ),
     )
 
     delivery = finished(post(alice_api, account, "After the rate limit"))
 
     assert delivery.status == "published", delivery.error_message
-    limited = delivery.attempts.order_by("number").first()
+    limited, published = delivery.attempts.order_by("number")
     assert (limited.outcome, limited.http_status) == ("rate_limited", 429)
+    assert published.started_at >= reset
+    first_call, second_call = slow_media.calls_to("status_post")
+    assert first_call.at < reset.timestamp() <= second_call.at
+
+
+def test_a_person_can_retry_an_unconfirmed_delivery_the_instance_has_forgotten(
+    worker, alice, alice_api, slow_media
+):
+    slow_media.reset()
+    account = connect(alice_api, slow_media.url, mastodon_media.TOKEN)
+    # As the worker leaves it when reconciling came too late for the idempotency key.
+    post_ = Post.objects.create(owner=alice, text="Retried after an hour")
+    delivery = Delivery.objects.create(
+        post=post_,
+        account_id=account["id"],
+        platform="mastodon",
+        status="unconfirmed",
+        needs_reconcile=True,
+        idempotency_key="forgotten-key",
+        platform_state={"status_sent_at": time.time() - 2 * 3600},
+    )
+
+    retried = alice_api.post(f"/api/posts/{post_.pk}/deliveries/{delivery.pk}/retry/")
+
+    assert retried.status_code == 200
+    delivery = finished(post_.pk)
+    assert delivery.status == "published", delivery.error_message
+    [status] = slow_media.statuses.values()
+    assert (delivery.remote_id, status["content"]) == (status["id"], "Retried after an hour")
 
 
 def test_the_same_text_is_published_to_bluesky_and_mastodon(worker, alice_api, instance, pds):

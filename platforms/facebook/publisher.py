@@ -5,10 +5,12 @@
 - Several photos: each uploaded unpublished, then one POST /{page}/feed attaching them.
 
 Facebook has no idempotency key. Before the call that creates the post we remember when it
-started; after an ambiguous answer, reconcile looks for a post with the same text among the
-Page's posts published since then. When Facebook never answered (a timeout or a 504) and the
-post is not listed, the listing may simply lag: that is `unconfirmed`, for a person to check,
-because posting again could make a second post.
+started; after an ambiguous outcome (no answer, a 5xx, a transient Graph error, or a worker
+that died during the call), reconcile looks for a post with the same text among the Page's
+posts published since then. A post that is not listed proves nothing, since the listing can
+lag: that is `unconfirmed`, for a person to check, because posting again could make a second
+post. Only a person's retry of that delivery (RETRIED_BY_PERSON) lets an unlisted post be sent
+again. A create call Facebook refused plainly made nothing, so it leaves nothing to look for.
 """
 
 import json
@@ -18,7 +20,7 @@ import time
 
 from django.conf import settings
 
-from platforms.base import Publisher, PublishRequest, PublishResult
+from platforms.base import RETRIED_BY_PERSON, Publisher, PublishRequest, PublishResult
 from platforms.errors import PublishError, ReconnectRequired, Unconfirmed
 from platforms.meta.graph import GraphClient
 from platforms.models import Account
@@ -43,9 +45,11 @@ class FacebookPublisher(Publisher):
     def publish(self, account: Account, request: PublishRequest) -> PublishResult:
         try:
             return self._publish(account, request)
-        except Unconfirmed as exc:
-            if exc.http_status in (None, 504):
-                request.remember({"unanswered": True})
+        except Unconfirmed:
+            raise
+        except PublishError:
+            # Facebook answered that it made nothing: no post of this attempt to look for.
+            request.remember({"started_at": None})
             raise
 
     def _publish(self, account: Account, request: PublishRequest) -> PublishResult:
@@ -86,7 +90,7 @@ class FacebookPublisher(Publisher):
         return photo_ids
 
     def mark_start(self, request: PublishRequest) -> None:
-        request.remember({"started_at": int(time.time()), "unanswered": False})
+        request.remember({"started_at": int(time.time()), RETRIED_BY_PERSON: False})
 
     def permalink(self, client: GraphClient, account: Account, post_id: str) -> str:
         try:
@@ -104,25 +108,31 @@ class FacebookPublisher(Publisher):
     def reconcile(self, account: Account, request: PublishRequest) -> PublishResult | None:
         started = request.state.get("started_at")
         if not started:
+            # The create call never went out (or Facebook refused it plainly).
             return None
 
-        client = self.client(account)
-        answer = client.get(
+        found = self.find_on_page(account, request, int(started))
+        if found is not None or request.state.get(RETRIED_BY_PERSON):
+            return found
+        raise Unconfirmed(
+            "Facebook may have made the post but the Page does not list it: check the Page, "
+            "then mark the delivery published or retry it"
+        )
+
+    def find_on_page(
+        self, account: Account, request: PublishRequest, started: int
+    ) -> PublishResult | None:
+        """Return the Page's post with the request's text published since `started`, if any."""
+        answer = self.client(account).get(
             f"{account.remote_id}/published_posts",
             fields="id,message,created_time,permalink_url",
-            since=int(started) - RECONCILE_SLACK,
+            since=started - RECONCILE_SLACK,
             limit=25,
         )
         for post in answer.get("data") or []:
             if (post.get("message") or "").strip() == request.text.strip():
                 url = post.get("permalink_url") or f"https://www.facebook.com/{post['id']}"
                 return PublishResult(str(post["id"]), url)
-
-        if request.state.get("unanswered"):
-            raise Unconfirmed(
-                "Facebook never answered and the post is not listed on the Page yet: check the "
-                "Page, then mark the delivery published or retry it"
-            )
         return None
 
     def refresh_credentials(self, account: Account) -> None:

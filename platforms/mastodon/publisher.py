@@ -18,7 +18,13 @@ from mastodon.errors import MastodonAPIError, MastodonError
 from media.images import NotAnImage
 from media.prepare import CannotPrepare, PreparedImage, for_mastodon
 from media.storage import StorageError
-from platforms.base import MediaItem, Publisher, PublishRequest, PublishResult
+from platforms.base import (
+    RETRIED_BY_PERSON,
+    MediaItem,
+    Publisher,
+    PublishRequest,
+    PublishResult,
+)
 from platforms.errors import PermanentError, ReconnectRequired, TransientError, Unconfirmed
 from platforms.mastodon.client import api_for, message_of, status_of, translate
 from platforms.mastodon.rules import instance_limits
@@ -73,7 +79,7 @@ class MastodonPublisher(Publisher):
             self._refresh_limits_if_stale(api, account)
             media_ids = self._media(api, account, request)
 
-            request.remember({"status_sent_at": time.time()})
+            request.remember({"status_sent_at": time.time(), RETRIED_BY_PERSON: False})
             return self._post_status(api, request, media_ids, ambiguous=True)
 
     def reconcile(self, account: Account, request: PublishRequest) -> PublishResult | None:
@@ -81,6 +87,8 @@ class MastodonPublisher(Publisher):
         if sent_at is None:
             return None
         if time.time() - sent_at > IDEMPOTENCY_WINDOW:
+            if request.state.get(RETRIED_BY_PERSON):
+                return None
             raise Unconfirmed(
                 "Mastodon no longer remembers the idempotency key of the earlier attempt; "
                 "check the account's profile before retrying"
