@@ -344,6 +344,8 @@
       filename: file.name,
       content_type: file.type,
       size: file.size,
+      // Refused now when none of the ticked accounts takes this type or size.
+      accounts: selectedAccounts(),
     });
     if (!signed.ok) {
       const message = Hayon.problemsOf(signed.data).map((p) => p.message).join(" ");
