@@ -67,13 +67,23 @@ def test_it_refuses_a_page_the_token_cannot_post_as(alice_api, facebook, page):
     assert "cannot post as Page" in response.json()["message"]
 
 
-def test_it_publishes_text_with_its_link(alice_api, facebook, account, page):
-    post = create_post(alice_api, "New menu https://example.com/menu", [account["id"]])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "New menu https://example.com/menu",
+        "Our new menu is up: https://example.com/menu.",
+        "New menu (https://example.com/menu), starting today",
+    ],
+)
+def test_it_publishes_text_with_its_link_without_the_punctuation_around_it(
+    alice_api, facebook, account, page, text
+):
+    post = create_post(alice_api, text, [account["id"]])
 
     assert settled(post["id"]).status == "COMPLETED"
     assert facebook.route_names() == ["feed", "permalink"]
     feed = facebook.calls_named("feed")[0].form()
-    assert feed["message"] == ["New menu https://example.com/menu"]
+    assert feed["message"] == [text]
     assert feed["link"] == ["https://example.com/menu"]
     [made] = facebook.published_posts()
     delivery = Delivery.objects.get(post_id=post["id"])

@@ -15,7 +15,6 @@ again. A create call Facebook refused plainly made nothing, so it leaves nothing
 
 import json
 import logging
-import re
 import time
 
 from django.conf import settings
@@ -24,10 +23,10 @@ from platforms.base import RETRIED_BY_PERSON, Publisher, PublishRequest, Publish
 from platforms.errors import PublishError, ReconnectRequired, Unconfirmed
 from platforms.meta.graph import GraphClient
 from platforms.models import Account
+from platforms.text import find_links
 
 logger = logging.getLogger(__name__)
 
-URL = re.compile(r"https?://\S+")
 # Posts can take a moment to be listed, and clocks differ: look a little before the start.
 RECONCILE_SLACK = 120
 
@@ -71,9 +70,10 @@ class FacebookPublisher(Publisher):
         else:
             self.mark_start(request)
             data = {"message": request.text}
-            link = URL.search(request.text)
-            if link:
-                data["link"] = link.group(0)
+            # Facebook previews the `link` it is given; trailing punctuation would break it.
+            links = find_links(request.text, require_scheme=True)
+            if links:
+                data["link"] = links[0].url
             post_id = str(client.post(f"{page}/feed", data, creates=True)["id"])
 
         return PublishResult(post_id, self.permalink(client, account, post_id))
