@@ -18,7 +18,9 @@ def configure_messaging(sender: Celery, **kwargs) -> None:
 
     is_amqp = sender.conf.broker_url.startswith(("amqp", "pyamqp"))
     sender.conf.update(
-        task_queues=topology.task_queues() if is_amqp else None,
+        # Every worker consumes every queue unless told otherwise (`--queues`); the file
+        # broker (laptop mode) gets the same queues without RabbitMQ-only arguments.
+        task_queues=topology.task_queues() if is_amqp else topology.plain_task_queues(),
         task_default_queue=topology.MAINTENANCE_QUEUE_NAME,
         task_default_exchange=topology.MAINTENANCE_EXCHANGE.name,
         # Native delayed delivery only works through topic (or fanout) exchanges.

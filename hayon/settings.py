@@ -10,7 +10,12 @@ from pathlib import Path
 
 import environ
 
-from hayon.broker import choose_broker_url, file_broker_options
+from hayon.broker import (
+    LOCAL_RABBITMQ_URL,
+    choose_broker_url,
+    file_broker_options,
+    is_file_broker,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -170,8 +175,13 @@ SPECTACULAR_SETTINGS = {
 
 # Messaging. With no broker URL configured, use the local RabbitMQ when one answers and
 # otherwise a file broker under the data folder (see hayon/broker.py for what that lacks).
-CELERY_BROKER_URL = choose_broker_url(env.str("CELERY_BROKER_URL", default=""), HAYON_DATA_DIR)
-if CELERY_BROKER_URL.startswith("filesystem"):
+CELERY_BROKER_URL = choose_broker_url(
+    env.str("CELERY_BROKER_URL", default=""),
+    HAYON_DATA_DIR,
+    local_url=env.str("HAYON_LOCAL_RABBITMQ_URL", default=LOCAL_RABBITMQ_URL),
+)
+HAYON_FILE_BROKER = is_file_broker(CELERY_BROKER_URL)
+if HAYON_FILE_BROKER:
     CELERY_BROKER_TRANSPORT_OPTIONS = file_broker_options(HAYON_DATA_DIR)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -180,8 +190,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "hayon.health:HeartbeatScheduler"
 
 # Publishing and scheduling.
-HAYON_DISPATCH_HORIZON = env.int("HAYON_DISPATCH_HORIZON", default=900)
-HAYON_DISPATCH_INTERVAL = env.float("HAYON_DISPATCH_INTERVAL", default=30.0)
+# The file broker cannot hold a message until its time, so there deliveries wait in the
+# database until due and a more frequent dispatcher sends them then (docs/operations.md).
+HAYON_DISPATCH_HORIZON = env.int("HAYON_DISPATCH_HORIZON", default=0 if HAYON_FILE_BROKER else 900)
+HAYON_DISPATCH_INTERVAL = env.float(
+    "HAYON_DISPATCH_INTERVAL", default=5.0 if HAYON_FILE_BROKER else 30.0
+)
 HAYON_LOST_MESSAGE_GRACE = env.int("HAYON_LOST_MESSAGE_GRACE", default=120)
 HAYON_SCHEDULE_GRACE = env.int("HAYON_SCHEDULE_GRACE", default=60)
 HAYON_MAX_SCHEDULE_DAYS = env.int("HAYON_MAX_SCHEDULE_DAYS", default=365)

@@ -73,6 +73,15 @@ def task_queues() -> list[Queue]:
     return [platform_queue(p) for p in Platform.values] + [maintenance_queue()]
 
 
+def plain_task_queues() -> list[Queue]:
+    """Return the same queues and bindings without RabbitMQ's arguments (quorum type,
+    dead-lettering), for the file broker, which knows neither."""
+    return [
+        Queue(queue.name, queue.exchange, routing_key=queue.routing_key, durable=True)
+        for queue in task_queues()
+    ]
+
+
 def route_task(name, args, kwargs, options, task=None, **kw):
     """Send a delivery to its platform's queue and everything else to maintenance."""
     if name == "posts.publish_delivery":

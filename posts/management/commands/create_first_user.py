@@ -1,5 +1,6 @@
 """Create the first user on a new installation so a newcomer can sign in."""
 
+import os
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -17,8 +18,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, username: str, email: str, password: str | None, **options):
-        import os
-
         users = get_user_model().objects
         if users.exists():
             self.stdout.write("Users exist already; nothing to do.")
