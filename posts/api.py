@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hayon.errors import HayonError
-from posts import editing, services
+from posts import editing, parking, services
 from posts.dates import user_zone, with_when, within_days
 from posts.models import Delivery, Post, PostStatus
 from posts.schedule import zone
@@ -312,7 +312,7 @@ class DeliveryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, post_pk: str, pk: str) -> Response:
-        delivery = services.retry_delivery(self.get_object())
+        delivery = parking.retry(self.get_object())
         return Response(DeliveryDetailSerializer(delivery).data)
 
     @extend_schema(

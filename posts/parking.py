@@ -15,7 +15,7 @@ from hayon.celery import app
 from hayon.errors import Conflict
 from hayon.topology import parking_queue
 from posts.models import Delivery, DeliveryStatus
-from posts.services import retry_delivery
+from posts.services import not_retryable, retry_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,24 @@ def replay(delivery_ids: set[int] | None = None, limit: int = 10_000) -> ReplayR
         report.kept,
     )
     return report
+
+
+def retry(delivery: Delivery) -> Delivery:
+    """Retry one delivery for its owner; a parked one leaves the parking lot with its message.
+
+    Without this, a parked delivery retried from the post page or the API would leave its
+    dead-lettered message behind, and the lot's depth, which on-call watches, would overstate
+    what waits for a person.
+    """
+    if delivery.status != DeliveryStatus.PARKED:
+        return retry_delivery(delivery)
+
+    report = replay({delivery.pk})
+    delivery.refresh_from_db()
+    if delivery.pk not in report.replayed:
+        raise not_retryable(delivery)
+
+    return delivery
 
 
 def replay_one(delivery_id: int | None, report: ReplayReport) -> bool:

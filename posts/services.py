@@ -333,6 +333,15 @@ def reschedule_post(post: Post, scheduled_at: str, tz_name: str | None) -> Chang
     return summary
 
 
+def not_retryable(delivery: Delivery) -> Conflict:
+    """Return the error for retrying a delivery in a status that cannot be retried."""
+    return Conflict(
+        f"delivery {delivery.pk} is {delivery.status}; only failed, parked or "
+        "unconfirmed deliveries can be retried",
+        code="not_retryable",
+    )
+
+
 def retry_delivery(delivery: Delivery) -> Delivery:
     """Send a failed, parked or unconfirmed delivery again, leaving its siblings alone.
 
@@ -348,11 +357,7 @@ def retry_delivery(delivery: Delivery) -> Delivery:
             .first()
         )
         if locked is None:
-            raise Conflict(
-                f"delivery {delivery.pk} is {delivery.status}; only failed, parked or "
-                "unconfirmed deliveries can be retried",
-                code="not_retryable",
-            )
+            raise not_retryable(delivery)
 
         state = locked.platform_state
         if locked.status == DeliveryStatus.UNCONFIRMED:

@@ -360,3 +360,16 @@ def test_a_timeout_after_creating_without_an_idempotency_handle_is_unconfirmed(
     assert Delivery.objects.get(pk=delivery.pk).status == "unconfirmed"
     assert len(facebook.published_posts()) == 1
     assert len(facebook.calls_named("feed")) == 1
+
+
+def test_retrying_a_parked_delivery_through_the_api_takes_its_message_out_of_the_lot(
+    worker, pds, proxy, account, alice_api, empty_parking_lot
+):
+    delivery = parked_post(proxy, alice_api, account, "Parked, retried by its author")
+
+    response = alice_api.post(f"/api/posts/{delivery.post_id}/deliveries/{delivery.pk}/retry/")
+
+    assert response.status_code == 200, response.json()
+    assert parking.inspect() == []
+    wait_for(delivery_in(delivery.post_id, "published"), timeout=30)
+    assert records_with(pds.url, account["login"], "Parked, retried by its author") == 1
