@@ -9,7 +9,6 @@ the scheduled rows several times while memory is sampled.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -17,7 +16,7 @@ import uuid
 from datetime import timedelta
 
 from bench.pipeline import make_accounts
-from bench.support import Process, Stack, machine, table
+from bench.support import LoadWatch, Process, Stack, machine, table
 
 DISPATCH_INTERVAL = 5
 TOLERANCE = 0.10
@@ -76,7 +75,7 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=100_000)
     parser.add_argument("--settle", type=int, default=30, help="seconds sampled per phase")
     args = parser.parse_args()
-    load_before = os.getloadavg()
+    load = LoadWatch()
 
     settings = {"HAYON_LOG_LEVEL": "INFO", "HAYON_DISPATCH_INTERVAL": str(DISPATCH_INTERVAL)}
     with Stack("memory", settings) as stack:
@@ -105,11 +104,11 @@ def main() -> None:
         sent = Delivery.objects.filter(enqueued_at__isnull=False).count()
 
     print_report(
-        [empty, full, fresh_full], empty_runs, full_runs, scheduled, sent, inserting, load_before
+        [empty, full, fresh_full], empty_runs, full_runs, scheduled, sent, inserting, load
     )
 
 
-def print_report(rss, empty_runs, full_runs, scheduled, sent, inserting, load_before) -> None:
+def print_report(rss, empty_runs, full_runs, scheduled, sent, inserting, load) -> None:
     empty, full, fresh_full = rss
     rows = [
         ["0 scheduled", f"{empty:.1f}", "1.00", f"{statistics.median(empty_runs) * 1000:.1f}"],
@@ -127,7 +126,7 @@ def print_report(rss, empty_runs, full_runs, scheduled, sent, inserting, load_be
         ],
     ]
     print(f"bench.memory on {machine()}")
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}")
+    print(load.report())
     print(
         f"worker threads x 32 with beat dispatching every {DISPATCH_INTERVAL} s; RSS is the "
         f"median of the last half of each sampling period; rows inserted in {inserting:.0f} s; "

@@ -11,7 +11,6 @@ to its last published delivery. The ceiling is the same worker draining as many 
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bench.api import free_port
-from bench.support import Stack, machine, table, wait_until, worker_command
+from bench.support import LoadWatch, Stack, machine, table, wait_until, worker_command
 
 BLOGS = 6
 CHOSEN = ("threads", 32)  # what compose.yaml's workers run; the sweep shows why
@@ -159,7 +158,7 @@ def main() -> None:
     parser.add_argument("--no-sweep", action="store_true", help="skip the pool/concurrency sweep")
     parser.add_argument("--sweep-posts", type=int, default=50, help="posts per sweep case")
     args = parser.parse_args()
-    load_before = os.getloadavg()
+    load = LoadWatch()
 
     settings = {
         "HAYON_LOG_LEVEL": "INFO",
@@ -197,10 +196,10 @@ def main() -> None:
                 )
             )
 
-    print_report(runs, load_before)
+    print_report(runs, load)
 
 
-def print_report(runs: list[Run], load_before) -> None:
+def print_report(runs: list[Run], load) -> None:
     ceiling = runs[0].rate
     rows = [
         [
@@ -214,7 +213,7 @@ def print_report(runs: list[Run], load_before) -> None:
         for run in runs
     ]
     print(f"bench.pipeline on {machine()}")
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}\n")
+    print(load.report() + "\n")
     print(table(rows, ["case", "pool", "deliveries", "seconds", "per second", "ratio to ceiling"]))
 
 

@@ -11,8 +11,10 @@ import os
 import platform
 import re
 import signal
+import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -184,6 +186,17 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: f
     raise RuntimeError(f"gave up waiting after {timeout}s for {what}")
 
 
+def queue_depths(vhost: str) -> dict[str, int]:
+    """Return the number of messages in each queue of the virtual host, as RabbitMQ counts."""
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "--vhost", vhost, "--no-table-headers",
+         "name", "messages"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    rows = (line.rsplit(None, 1) for line in listed.splitlines() if line.strip())
+    return {name: int(count) for name, count in rows}
+
+
 def percentile(values: Iterable[float], fraction: float) -> float:
     """Return the nearest-rank percentile (fraction in 0..1) of the values."""
     ordered = sorted(values)
@@ -191,6 +204,42 @@ def percentile(values: Iterable[float], fraction: float) -> float:
         return float("nan")
     rank = max(1, round(fraction * len(ordered) + 0.5))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+class LoadWatch:
+    """Sample the 1-minute load average while a benchmark runs.
+
+    Other work on the machine (a test run, another benchmark) slows every figure, so each
+    report says how busy the machine was, not only how busy it was before the start.
+    """
+
+    def __init__(self, interval: float = 5.0):
+        self.before = os.getloadavg()
+        self.samples: list[float] = []
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+
+    def sample(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def report(self) -> str:
+        """Return one line: the load averages before, and the 1-minute load while measuring."""
+        self.stop()
+        before = " ".join(f"{x:.2f}" for x in self.before)
+        if not self.samples:
+            return f"load average before: {before}"
+        return (
+            f"load average before: {before}; 1-minute load during the run: median "
+            f"{statistics.median(self.samples):.2f}, max {max(self.samples):.2f} "
+            f"({len(self.samples)} samples, {self.interval:.0f} s apart)"
+        )
 
 
 def machine() -> str:
@@ -207,7 +256,8 @@ def machine() -> str:
     import django
 
     return (
-        f"{cpu.group(1) if cpu else platform.processor()}, {os.cpu_count()} cores, "
+        f"{cpu.group(1) if cpu else platform.processor()}, nproc "
+        f"{len(os.sched_getaffinity(0))}, "
         f"{int(memory.group(1)) / 1024 / 1024:.0f} GiB; {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}, Django "
         f"{django.get_version()}, Celery {celery.__version__}, PostgreSQL {postgres}, "
