@@ -248,6 +248,21 @@ def test_it_retries_while_posting_is_switched_off(alice_api, tumblr, account):
     published_delivery(post["id"], tumblr.posts)
 
 
+def test_it_reconciles_a_bare_503_that_created_the_post(alice_api, tumblr, account):
+    # A 503 without Tumblr's error body comes from something in between, after the post may
+    # have been made: the blog is checked before anything is sent again.
+    tumblr.fail_next(
+        "create_post", Reply(503, "<html>Service Unavailable</html>", after_handling=True)
+    )
+
+    post = create_post(alice_api, "Made behind a busy proxy", [account["id"]])
+
+    assert settled(post["id"]).status == "COMPLETED"
+    assert tumblr.route_names() == ["create_post", "list_posts"]
+    assert len(tumblr.posts) == 1
+    assert Delivery.objects.get(post_id=post["id"]).attempts.last().outcome == "reconciled"
+
+
 def test_it_fails_with_tumblrs_reason_for_a_refused_post(alice_api, tumblr, account):
     tumblr.fail_next("create_post", tumblr_error(400, "Bad Request", 8001, "Invalid NPF block"))
 

@@ -64,8 +64,9 @@ def tumblr_error(response, *, creates: bool = False) -> PublishError:
             http_status=status,
             code="quota_exhausted",
         )
-    if status == 503:
-        # Tumblr answers 503 when posting is switched off for a while: nothing was made.
+    if status == 503 and errors:
+        # Tumblr answers 503 with its own error body when posting is switched off for a
+        # while: nothing was made. A bare 503 (a proxy in front of it) says nothing of the kind.
         return TransientError(f"Tumblr is not taking posts right now: {detail}", http_status=503)
     if status >= 500 and creates:
         return Unconfirmed(
