@@ -68,16 +68,22 @@ class LaptopRun:
         """Press Ctrl-C, as a person would: SIGINT to the terminal's foreground group."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGINT)
-        try:
-            self.process.wait(STOP_TIMEOUT)
-        finally:
-            deadline = time.monotonic() + STOP_TIMEOUT
-            while self.processes() and time.monotonic() < deadline:
-                time.sleep(0.2)
-            left = self.processes()
-            for pid in left:
-                os.kill(pid, signal.SIGKILL)
-            assert not left, f"scripts/run left processes behind: {left}\n{self.log()[-3000:]}"
+
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while self.processes() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+        left = self.processes()
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        self.process.wait(10)
+        assert not left, f"scripts/run left processes behind: {left}\n{self.log()[-3000:]}"
+
+    def started(self) -> bool:
+        """the worker is ready and the web process answers, or the script gave up"""
+        if self.process.poll() is not None:
+            return True
+        return " ready." in self.log() and answers(self.url)
 
 
 def laptop_env(data_dir: Path, bind: str) -> dict[str, str]:
@@ -114,8 +120,7 @@ def laptop(tmp_path_factory) -> Iterator[LaptopRun]:
     run = LaptopRun(process, log_path, data_dir, f"http://{bind}")
 
     try:
-        wait_for(lambda: " ready." in run.log() or process.poll() is not None, timeout=90)
-        wait_for(lambda: answers(run.url) or process.poll() is not None, timeout=60)
+        wait_for(run.started, timeout=120)
         assert process.poll() is None, f"scripts/run exited:\n{run.log()[-3000:]}"
         yield run
     finally:
