@@ -170,6 +170,24 @@ def test_it_waits_for_the_daily_quota_instead_of_publishing(
     assert instagram.route_names() == ["quota"]
 
 
+def test_it_waits_when_the_publish_call_says_the_daily_limit_is_reached(
+    alice, alice_api, instagram, account
+):
+    # The quota endpoint can lag behind: Instagram then refuses media_publish itself with
+    # code 9, subcode 2207042 ("the maximum number of posts was reached").
+    instagram.fail_next(
+        "publish", graph_error(9, "Application request limit reached", subcode=2207042)
+    )
+
+    post = create_post(alice_api, "One too many", [account["id"]], [uploaded_image(alice_api)])
+
+    delivery = delivery_in(post["id"], "retrying")
+    assert delivery.error_code == "quota_exhausted"
+    assert "daily publishing limit" in delivery.error_message
+    assert delivery.next_attempt_at > timezone.now() + timedelta(minutes=30)
+    assert instagram.published_posts() == []
+
+
 def test_it_never_publishes_twice_after_an_ambiguous_publish(alice, alice_api, instagram, account):
     # Instagram publishes, then answers 500: the worker must find the post, not post again.
     instagram.fail_next(

@@ -104,6 +104,7 @@ def map_graph_code(
         return RateLimited(
             f"{label}'s daily publishing limit is reached",
             retry_after=settings.HAYON_QUOTA_RETRY_SECONDS,
+            code="quota_exhausted",
         )
 
     if code in PERMISSION:
