@@ -89,7 +89,9 @@ def enqueue_if_due(delivery_ids: list[int]) -> int:
             ),
         )
         if claimed:
-            send(delivery, now)
+            # The countdown counts from this message's own send, not the batch's start: with
+            # publisher confirms a batch of hundreds takes seconds, and each would be that late.
+            send(delivery)
             sent += 1
 
     return sent
