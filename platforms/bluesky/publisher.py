@@ -96,8 +96,24 @@ def translate(exc: RequestErrorBase, *, ambiguous: bool) -> Exception:
         return PermanentError("Bluesky refused a file as too large", http_status=413)
 
     if ambiguous:
-        return Unconfirmed(f"No clear answer from Bluesky ({exc}); checking before retrying")
-    return TransientError(f"Bluesky could not be reached: {exc}", http_status=status)
+        return Unconfirmed(
+            f"No clear answer from Bluesky ({what_happened(exc)}); checking before retrying"
+        )
+    return TransientError(
+        f"Bluesky could not be reached: {what_happened(exc)}", http_status=status
+    )
+
+
+def what_happened(exc: RequestErrorBase) -> str:
+    """Describe a failed call in words for the delivery's error: the SDK's own text is the
+    repr of its response object, or empty for a network error."""
+    status = getattr(exc.response, "status_code", None)
+    if status is None:
+        return type(exc).__name__
+
+    content = getattr(exc.response, "content", None)
+    message = getattr(content, "message", None) or error_name(exc)
+    return f"HTTP {status}: {message}" if message else f"HTTP {status}"
 
 
 class BlueskyPublisher(Publisher):
