@@ -176,6 +176,11 @@ def post_key(media: Media, post_id: int) -> str:
     return f"posts/{media.owner_id}/{post_id}/{media.uuid}.{media.extension}"
 
 
+def thumbnail_key(key: str) -> str:
+    """Return where the thumbnail of the object at `key` is kept: beside it."""
+    return key.rsplit(".", 1)[0] + ".thumb.jpg"
+
+
 def attach_to_post(owner, post_id: int, media: list[Media]) -> None:
     """Move each checked upload under the post, save its facts, and mark it used.
 
@@ -209,7 +214,7 @@ def move_under_post(item: Media, post_id: int) -> None:
         backend.copy(upload_key, destination, etag=item.etag)
         if data is not None:
             thumb = prepare.thumbnail(data)
-            item.thumbnail_key = destination.rsplit(".", 1)[0] + ".thumb.jpg"
+            item.thumbnail_key = thumbnail_key(destination)
             backend.save(item.thumbnail_key, thumb.data, thumb.content_type)
     except (StorageError, NotAnImage) as exc:
         raise HayonError(
@@ -262,3 +267,41 @@ def delete_unused(media: Media) -> None:
     media.delete()
     delete_quietly(media, key)
     logger.info("media deleted media=%s owner=%s", media_id, media.owner_id)
+
+
+def copy_for_post(item: Media, post_id: int) -> Media:
+    """Return a new media row for `post_id` holding a copy of the item's object and thumbnail."""
+    copy = Media(
+        owner=item.owner,
+        backend=item.backend,
+        status=MediaStatus.READY,
+        filename=item.filename,
+        content_type=item.content_type,
+        size=item.size,
+        key=item.key,
+        width=item.width,
+        height=item.height,
+        alt=item.alt,
+        etag=item.etag,
+        attached_at=timezone.now(),
+    )
+    copy.key = post_key(copy, post_id)
+    backend = backend_of(item)
+
+    try:
+        # The object was copied once already, under the post; pin the copy to what is there.
+        stored = backend.head(item.key)
+        if stored is None:
+            raise StorageError(f"{item.key} is missing")
+        backend.copy(item.key, copy.key, etag=stored.etag)
+        copy.etag = stored.etag
+        if item.thumbnail_key:
+            copy.thumbnail_key = thumbnail_key(copy.key)
+            backend.save(copy.thumbnail_key, backend.read(item.thumbnail_key), "image/jpeg")
+    except StorageError as exc:
+        raise HayonError(
+            f"media {item.pk} could not be copied: {exc}", code="storage_unavailable"
+        ) from exc
+
+    copy.save()
+    return copy

@@ -20,9 +20,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from hayon.errors import Conflict, HayonError
-from media.models import Media, MediaStatus
-from media.services import MediaChoice, attach_to_post, delete_quietly, media_for_post, post_key
-from media.storage import StorageError, backend_of
+from media.models import Media
+from media.services import (
+    MediaChoice,
+    attach_to_post,
+    copy_for_post,
+    delete_quietly,
+    media_for_post,
+)
 from platforms.models import AccountHealth
 from platforms.registry import get_publisher
 from posts.dispatch import enqueue_on_commit
@@ -137,7 +142,7 @@ def duplicate_post(post: Post) -> Post:
 
         for position, item in enumerate(media_of(post)):
             PostMedia.objects.create(
-                post=draft, media=copy_media(item, draft.pk), position=position
+                post=draft, media=copy_for_post(item, draft.pk), position=position
             )
 
     refresh_post_status(draft.pk)
@@ -341,44 +346,6 @@ def restart(live: list[Delivery]) -> None:
         updated_at=timezone.now(),
     )
     enqueue_on_commit(ids)
-
-
-def copy_media(item: Media, post_id: int) -> Media:
-    """Return a new media row for `post_id` holding a copy of the item's object."""
-    copy = Media(
-        owner=item.owner,
-        backend=item.backend,
-        status=MediaStatus.READY,
-        filename=item.filename,
-        content_type=item.content_type,
-        size=item.size,
-        key=item.key,
-        width=item.width,
-        height=item.height,
-        alt=item.alt,
-        etag=item.etag,
-        attached_at=timezone.now(),
-    )
-    copy.key = post_key(copy, post_id)
-    backend = backend_of(item)
-
-    try:
-        # The object was copied once already, under the post; pin the copy to what is there.
-        stored = backend.head(item.key)
-        if stored is None:
-            raise StorageError(f"{item.key} is missing")
-        backend.copy(item.key, copy.key, etag=stored.etag)
-        copy.etag = stored.etag
-        if item.thumbnail_key:
-            copy.thumbnail_key = copy.key.rsplit(".", 1)[0] + ".thumb.jpg"
-            backend.save(copy.thumbnail_key, backend.read(item.thumbnail_key), "image/jpeg")
-    except StorageError as exc:
-        raise HayonError(
-            f"media {item.pk} could not be copied: {exc}", code="storage_unavailable"
-        ) from exc
-
-    copy.save()
-    return copy
 
 
 def discard_media(items: list[Media]) -> None:
