@@ -6,7 +6,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 from mastodon import Mastodon
 
 from platforms.base import PublishRequest
@@ -16,6 +15,7 @@ from posts.models import Delivery, Post
 from tests.conftest import wait_for
 from tests.fakes import mastodon_media
 from tests.fakes.server import Reply
+from tests.support.api import send_upload
 from tests.support.images import noisy_png, small_png
 from tests.support.mastodon import MastodonMock
 
@@ -65,19 +65,7 @@ def post(api, account: dict, text: str, **fields) -> int:
 def upload_image(api, data: bytes | None = None) -> int:
     """Sign an upload and send the bytes like a browser; return the media id."""
     data = data or small_png(400, 300)
-    signed = api.post(
-        "/api/posts/media/upload/",
-        {"filename": "picture.png", "content_type": "image/png", "size": len(data)},
-        format="json",
-    )
-    assert signed.status_code == 201, signed.json()
-    target = signed.json()
-
-    sent = requests.request(
-        target["method"], target["upload_url"], data=data, headers=target["headers"], timeout=30
-    )
-    assert sent.status_code == 200, sent.text
-    return target["media_id"]
+    return send_upload(api, data, "image/png", "picture.png")
 
 
 def finished(post_id: int) -> Delivery:

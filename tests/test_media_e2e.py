@@ -17,6 +17,7 @@ from hayon.celery import app as celery_app
 from media.models import Media
 from posts.models import Delivery
 from tests.conftest import ARTIFACTS, WORKER_SETTINGS, database_url, wait_for
+from tests.support.api import send_upload
 from tests.support.images import noisy_png, small_jpeg
 from tests.support.rabbitmq import VirtualHost
 from tests.support.s3 import BUCKET
@@ -46,23 +47,6 @@ def bluesky(alice_api, pds, pds_account) -> dict:
     )
     assert response.status_code == 201, response.json()
     return response.json()
-
-
-def upload_image(api, data: bytes, content_type: str) -> int:
-    """Sign an upload and send the bytes like a browser; return the media id."""
-    signed = api.post(
-        "/api/posts/media/upload/",
-        {"filename": "picture", "content_type": content_type, "size": len(data)},
-        format="json",
-    )
-    assert signed.status_code == 201, signed.json()
-    target = signed.json()
-
-    sent = requests.request(
-        target["method"], target["upload_url"], data=data, headers=target["headers"], timeout=30
-    )
-    assert sent.status_code == 200, sent.text
-    return target["media_id"]
 
 
 def publish_with_image(
@@ -121,7 +105,7 @@ def test_an_image_uploaded_to_s3_reaches_bluesky_as_is_with_alt_and_aspect_ratio
 ):
     s3 = fakes["storage"]
     data = small_jpeg(640, 480)
-    media_id = upload_image(alice_api, data, "image/jpeg")
+    media_id = send_upload(alice_api, data, "image/jpeg")
     temp_key = Media.objects.get(pk=media_id).key
 
     post = publish_with_image(alice_api, bluesky, media_id, alt="A blue and red gradient")
@@ -145,7 +129,7 @@ def test_a_3_mb_png_reaches_bluesky_as_an_image_under_the_limit(
 ):
     data = noisy_png(1250, 800)
     assert len(data) > 3_000_000
-    media_id = upload_image(alice_api, data, "image/png")
+    media_id = send_upload(alice_api, data, "image/png")
 
     post = publish_with_image(alice_api, bluesky, media_id, alt="Static")
 
@@ -204,7 +188,7 @@ def test_the_local_backend_gives_the_same_flow_without_s3(
     # the delivery on its own broker.
     settings.HAYON_DISPATCH_HORIZON = -3600
     data = small_jpeg(300, 500)
-    media_id = upload_image(alice_api, data, "image/jpeg")
+    media_id = send_upload(alice_api, data, "image/jpeg")
     root = Path(settings.HAYON_MEDIA_ROOT)
     temp_path = root / Media.objects.get(pk=media_id).key
     assert temp_path.read_bytes() == data

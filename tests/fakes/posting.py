@@ -3,12 +3,12 @@ accounts and waiting for a post to settle. The fakes themselves are in meta.py a
 
 import io
 
-import requests
 from PIL import Image
 
 from media.models import Media
 from posts.models import Delivery, Post, PostStatus
 from tests.conftest import wait_for
+from tests.support.api import send_upload
 
 SETTLED = {
     PostStatus.COMPLETED,
@@ -34,19 +34,7 @@ def uploaded_image(api, *, width: int = 1080, height: int = 1080, png: bool = Fa
     """Upload an image the way a browser does (sign, then send the bytes); return its id."""
     data = png_bytes(width, height) if png else jpeg_bytes(width, height)
     name, content_type = ("photo.png", "image/png") if png else ("photo.jpg", "image/jpeg")
-    signed = api.post(
-        "/api/posts/media/upload/",
-        {"filename": name, "content_type": content_type, "size": len(data)},
-        format="json",
-    )
-    assert signed.status_code == 201, signed.json()
-    target = signed.json()
-
-    sent = requests.request(
-        target["method"], target["upload_url"], data=data, headers=target["headers"], timeout=30
-    )
-    assert sent.status_code == 200, sent.text
-    return target["media_id"]
+    return send_upload(api, data, content_type, name)
 
 
 def connect(api, platform: str, body: dict) -> dict:

@@ -5,6 +5,7 @@ import json
 import time
 from urllib.parse import urlsplit
 
+import requests
 from rest_framework.test import APIClient
 
 from platforms.models import Account
@@ -63,6 +64,27 @@ def upload_image(api: APIClient, data: bytes | None = None) -> int:
         content_type=target["headers"]["Content-Type"],
     )
     assert sent.status_code == 200, sent.content
+    return target["media_id"]
+
+
+def send_upload(api: APIClient, data: bytes, content_type: str, filename: str = "picture") -> int:
+    """Sign an upload and send the bytes over HTTP like a browser; return the media id.
+
+    For upload URLs a real server answers (S3, or the live test server); `upload_image`
+    covers the local backend through the test client.
+    """
+    signed = api.post(
+        "/api/posts/media/upload/",
+        {"filename": filename, "content_type": content_type, "size": len(data)},
+        format="json",
+    )
+    assert signed.status_code == 201, signed.json()
+    target = signed.json()
+
+    sent = requests.request(
+        target["method"], target["upload_url"], data=data, headers=target["headers"], timeout=30
+    )
+    assert sent.status_code == 200, sent.text
     return target["media_id"]
 
 
