@@ -17,7 +17,6 @@ from media.storage import StorageError
 from media.variants import instagram_url
 from platforms.base import MediaItem, PublishRequest, PublishResult
 from platforms.errors import PermanentError, ReconnectRequired, TransientError
-from platforms.meta import tokens
 from platforms.meta.containers import ContainerPublisher
 from platforms.models import Account
 
@@ -34,6 +33,7 @@ class InstagramPublisher(ContainerPublisher):
     text_field = "caption"
     status_key = "status_code"
     detail_key = "status"
+    refresh_grant = "ig_refresh_token"
 
     def api_url(self, account: Account) -> str:
         if account.credentials.get("login") == "facebook":
@@ -53,19 +53,8 @@ class InstagramPublisher(ContainerPublisher):
             )
         return super().publish(account, request)
 
-    def single_params(self, request: PublishRequest) -> dict[str, Any]:
-        return {**self.item_params(request.media[0], carousel=False), "caption": request.text}
-
-    def item_params(self, item: MediaItem, *, carousel: bool = True) -> dict[str, Any]:
-        params: dict[str, Any] = {"image_url": jpeg_url(item)}
-        if carousel:
-            params["is_carousel_item"] = "true"
-        if item.alt:
-            params["alt_text"] = item.alt
-        return params
-
-    def carousel_params(self, request: PublishRequest, children: list[str]) -> dict[str, Any]:
-        return {"media_type": "CAROUSEL", "children": ",".join(children), "caption": request.text}
+    def image_params(self, item: MediaItem) -> dict[str, Any]:
+        return {"image_url": jpeg_url(item)}
 
     def refresh_credentials(self, account: Account) -> None:
         if account.credentials.get("login") == "facebook":
@@ -74,15 +63,7 @@ class InstagramPublisher(ContainerPublisher):
                 f"{account.reconnect_message()}: the Facebook Page token was refused"
             )
 
-        token, expires_at = tokens.renew(
-            settings.HAYON_INSTAGRAM_API_URL,
-            "ig_refresh_token",
-            account.credentials.get("access_token", ""),
-            self.label,
-        )
-        account.store_credentials(
-            {**account.credentials, "access_token": token}, expires_at=expires_at
-        )
+        super().refresh_credentials(account)
 
     def check_account(self, account: Account) -> None:
         client = self.client(account)

@@ -27,6 +27,7 @@ from platforms.errors import (
     ReconnectRequired,
     TransientError,
 )
+from platforms.meta import tokens
 from platforms.meta.graph import CONTAINER_GONE, GraphClient
 from platforms.models import Account
 
@@ -49,7 +50,11 @@ class ContainerExpired(TransientError):
 
 
 class ContainerPublisher(Publisher):
-    """Subclasses name the edges and fields of their API and build the container params."""
+    """Subclasses name the edges and fields of their API and the image of a container.
+
+    `text_field` is both the post's text in a container and the field that lists it back;
+    `refresh_grant` is the grant type that renews the account's 60-day token.
+    """
 
     label: ClassVar[str]
     container_edge: ClassVar[str]
@@ -59,6 +64,7 @@ class ContainerPublisher(Publisher):
     text_field: ClassVar[str]
     status_key: ClassVar[str]
     detail_key: ClassVar[str]
+    refresh_grant: ClassVar[str]
 
     def api_url(self, account: Account) -> str:
         raise NotImplementedError
@@ -66,14 +72,41 @@ class ContainerPublisher(Publisher):
     def profile_url(self, account: Account) -> str:
         raise NotImplementedError
 
-    def single_params(self, request: PublishRequest) -> dict[str, Any]:
+    def image_params(self, item: MediaItem) -> dict[str, Any]:
+        """Return the params that put this image in a container."""
         raise NotImplementedError
 
-    def item_params(self, item: MediaItem) -> dict[str, Any]:
-        raise NotImplementedError
+    def single_params(self, request: PublishRequest) -> dict[str, Any]:
+        return {
+            **self.item_params(request.media[0], carousel=False),
+            self.text_field: request.text,
+        }
+
+    def item_params(self, item: MediaItem, *, carousel: bool = True) -> dict[str, Any]:
+        params = self.image_params(item)
+        if carousel:
+            params["is_carousel_item"] = "true"
+        if item.alt:
+            params["alt_text"] = item.alt
+        return params
 
     def carousel_params(self, request: PublishRequest, children: list[str]) -> dict[str, Any]:
-        raise NotImplementedError
+        return {
+            "media_type": "CAROUSEL",
+            "children": ",".join(children),
+            self.text_field: request.text,
+        }
+
+    def refresh_credentials(self, account: Account) -> None:
+        token, expires_at = tokens.renew(
+            self.api_url(account),
+            self.refresh_grant,
+            account.credentials.get("access_token", ""),
+            self.label,
+        )
+        account.store_credentials(
+            {**account.credentials, "access_token": token}, expires_at=expires_at
+        )
 
     def client(self, account: Account) -> GraphClient:
         token = account.credentials.get("access_token")

@@ -10,7 +10,6 @@ from django.conf import settings
 
 from platforms.base import MediaItem, PublishRequest, PublishResult
 from platforms.errors import PermanentError
-from platforms.meta import tokens
 from platforms.meta.containers import ContainerPublisher
 from platforms.models import Account
 
@@ -27,6 +26,7 @@ class ThreadsPublisher(ContainerPublisher):
     text_field = "text"
     status_key = "status"
     detail_key = "error_message"
+    refresh_grant = "th_refresh_token"
 
     def api_url(self, account: Account) -> str:
         return settings.HAYON_THREADS_API_URL
@@ -44,29 +44,10 @@ class ThreadsPublisher(ContainerPublisher):
     def single_params(self, request: PublishRequest) -> dict[str, Any]:
         if not request.media:
             return {"media_type": "TEXT", "text": request.text}
-        return {**self.item_params(request.media[0], carousel=False), "text": request.text}
+        return super().single_params(request)
 
-    def item_params(self, item: MediaItem, *, carousel: bool = True) -> dict[str, Any]:
-        params: dict[str, Any] = {"media_type": "IMAGE", "image_url": item.url}
-        if carousel:
-            params["is_carousel_item"] = "true"
-        if item.alt:
-            params["alt_text"] = item.alt
-        return params
-
-    def carousel_params(self, request: PublishRequest, children: list[str]) -> dict[str, Any]:
-        return {"media_type": "CAROUSEL", "children": ",".join(children), "text": request.text}
-
-    def refresh_credentials(self, account: Account) -> None:
-        token, expires_at = tokens.renew(
-            settings.HAYON_THREADS_API_URL,
-            "th_refresh_token",
-            account.credentials.get("access_token", ""),
-            self.label,
-        )
-        account.store_credentials(
-            {**account.credentials, "access_token": token}, expires_at=expires_at
-        )
+    def image_params(self, item: MediaItem) -> dict[str, Any]:
+        return {"media_type": "IMAGE", "image_url": item.url}
 
     def check_account(self, account: Account) -> None:
         client = self.client(account)
