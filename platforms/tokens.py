@@ -15,7 +15,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from platforms.crypto import decrypt_json, encrypt_json
 from platforms.errors import PublishError, ReconnectRequired
 from platforms.models import Account, AccountHealth
 from platforms.registry import get_publisher
@@ -108,34 +107,3 @@ def refresh_account(account_id: int, now: datetime) -> bool:
 
     logger.info("token refreshed account=%s platform=%s", account_id, account.platform)
     return True
-
-
-# Tokens held during a browser flow -------------------------------------------------------
-# Between the OAuth callback and the person's choice of Pages or blogs, the tokens wait in
-# the session, encrypted like stored credentials (sessions live in the database).
-
-STATE_KEY = "hayon.oauth.{}.state"
-CHOICE_KEY = "hayon.oauth.{}.choice"
-
-
-def remember_state(session, platform: str, state: str) -> None:
-    session[STATE_KEY.format(platform)] = state
-
-
-def state_matches(session, platform: str, state: str | None) -> bool:
-    """Return whether the callback's state is the one this browser was sent off with."""
-    expected = session.pop(STATE_KEY.format(platform), None)
-    return bool(expected) and expected == state
-
-
-def keep_for_choice(session, platform: str, payload: dict) -> None:
-    session[CHOICE_KEY.format(platform)] = encrypt_json(payload)
-
-
-def pending_choice(session, platform: str) -> dict | None:
-    sealed = session.get(CHOICE_KEY.format(platform))
-    return decrypt_json(sealed) if sealed else None
-
-
-def forget_choice(session, platform: str) -> None:
-    session.pop(CHOICE_KEY.format(platform), None)

@@ -13,14 +13,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from oauthlib.oauth2 import OAuth2Error
-from requests_oauthlib import OAuth2Session
 
-from platforms import tokens
 from platforms.errors import PublishError
 from platforms.meta.pages import Page, instagram_fields, list_pages, page_fields
 from platforms.meta.tokens import exchange_facebook_user_token
+from platforms.oauth import Flow, forget_choice, keep_for_choice, pending_choice
 from platforms.services import save_account
 
 logger = logging.getLogger(__name__)
@@ -34,58 +33,32 @@ SCOPES = [
     "instagram_content_publish",
 ]
 
-
-def redirect_uri(request: HttpRequest) -> str:
-    return settings.HAYON_META_REDIRECT_URL or request.build_absolute_uri(
-        reverse("connect:facebook:callback")
-    )
-
-
-def failed(request: HttpRequest, message: str) -> HttpResponse:
-    context = {
-        "platform": "Facebook",
-        "message": message,
-        "retry_url": reverse("connect:facebook:start"),
-    }
-    return render(request, "connect/error.html", context, status=400)
+FLOW = Flow("facebook", "Facebook", redirect_setting="HAYON_META_REDIRECT_URL")
 
 
 @login_required
 def start(request: HttpRequest) -> HttpResponse:
-    session = OAuth2Session(
-        settings.HAYON_META_APP_ID, redirect_uri=redirect_uri(request), scope=SCOPES
-    )
-    url, state = session.authorization_url(settings.HAYON_META_DIALOG_URL)
-    tokens.remember_state(request.session, "facebook", state)
-    return redirect(url)
+    session = FLOW.session(request, settings.HAYON_META_APP_ID, scope=SCOPES)
+    return FLOW.start(request, session, settings.HAYON_META_DIALOG_URL)
 
 
-@login_required
+@FLOW.callback
 def callback(request: HttpRequest) -> HttpResponse:
-    if not tokens.state_matches(request.session, "facebook", request.GET.get("state")):
-        return failed(request, "This answer from Facebook does not match a connection we began.")
-    if "code" not in request.GET:
-        reason = request.GET.get("error_description") or "Facebook did not grant access."
-        return failed(request, reason)
-
     try:
-        answer = OAuth2Session(
-            settings.HAYON_META_APP_ID, redirect_uri=redirect_uri(request)
-        ).fetch_token(
+        answer = FLOW.fetch_token(
+            request,
+            FLOW.session(request, settings.HAYON_META_APP_ID),
             f"{settings.HAYON_GRAPH_API_URL.rstrip('/')}/oauth/access_token",
-            code=request.GET["code"],
-            client_secret=settings.HAYON_META_APP_SECRET,
-            include_client_id=True,
+            settings.HAYON_META_APP_SECRET,
             method="GET",
-            timeout=settings.HAYON_PLATFORM_TIMEOUT,
         )
         user_token = exchange_facebook_user_token(answer["access_token"])
         pages = list_pages(user_token)
     except (OAuth2Error, PublishError, requests.RequestException) as exc:
         logger.warning("facebook login failed user=%s: %s", request.user.pk, type(exc).__name__)
-        return failed(request, "Facebook did not let us read your Pages. Please try again.")
+        return FLOW.failed(request, "Facebook did not let us read your Pages. Please try again.")
 
-    tokens.keep_for_choice(request.session, "facebook", {"pages": [p.as_dict() for p in pages]})
+    keep_for_choice(request.session, "facebook", {"pages": [p.as_dict() for p in pages]})
     return redirect("connect:facebook:choose")
 
 
@@ -105,7 +78,7 @@ def options(pages: list[Page]) -> list[dict[str, str]]:
 
 @login_required
 def choose(request: HttpRequest) -> HttpResponse:
-    pending = tokens.pending_choice(request.session, "facebook")
+    pending = pending_choice(request.session, "facebook")
     if pending is None:
         return redirect("connect:facebook:start")
     pages = [Page(**row) for row in pending["pages"]]
@@ -129,7 +102,7 @@ def choose(request: HttpRequest) -> HttpResponse:
         if page.instagram_id and f"instagram:{page.instagram_id}" in chosen:
             connected.append(save_account(request.user, "instagram", instagram_fields(page))[0])
 
-    tokens.forget_choice(request.session, "facebook")
+    forget_choice(request.session, "facebook")
     return render(request, "connect/done.html", {"accounts": connected})
 
 

@@ -15,16 +15,16 @@ import requests
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
-from platforms import tokens
 from platforms.errors import PublishError
 from platforms.instagram.connect import profile_fields
 from platforms.meta import tokens as meta_tokens
+from platforms.oauth import Flow
 from platforms.services import save_account
 
 logger = logging.getLogger(__name__)
@@ -38,19 +38,7 @@ def is_configured() -> bool:
     return bool(settings.HAYON_INSTAGRAM_APP_ID and settings.HAYON_INSTAGRAM_APP_SECRET)
 
 
-def redirect_uri(request: HttpRequest) -> str:
-    return settings.HAYON_INSTAGRAM_REDIRECT_URL or request.build_absolute_uri(
-        reverse("connect:instagram:callback")
-    )
-
-
-def failed(request: HttpRequest, message: str, retry_url: str = "") -> HttpResponse:
-    context = {
-        "platform": "Instagram",
-        "message": message,
-        "retry_url": retry_url or reverse("connect:instagram:start"),
-    }
-    return render(request, "connect/error.html", context, status=400)
+FLOW = Flow("instagram", "Instagram", redirect_setting="HAYON_INSTAGRAM_REDIRECT_URL")
 
 
 def plain_token_answer(response: requests.Response) -> requests.Response:
@@ -81,9 +69,7 @@ def plain_token_answer(response: requests.Response) -> requests.Response:
 
 
 def token_session(request: HttpRequest, **kwargs) -> OAuth2Session:
-    session = OAuth2Session(
-        settings.HAYON_INSTAGRAM_APP_ID, redirect_uri=redirect_uri(request), **kwargs
-    )
+    session = FLOW.session(request, settings.HAYON_INSTAGRAM_APP_ID, **kwargs)
     session.register_compliance_hook("access_token_response", plain_token_answer)
     return session
 
@@ -91,54 +77,46 @@ def token_session(request: HttpRequest, **kwargs) -> OAuth2Session:
 @login_required
 def start(request: HttpRequest) -> HttpResponse:
     if not is_configured():
-        return failed(
+        return FLOW.failed(
             request,
             "Instagram Login is not set up on this server. Connect Instagram through "
             "Facebook instead: the account must be linked to a Facebook Page you manage.",
             retry_url=reverse("connect:facebook:start"),
         )
 
-    url, state = token_session(request, scope=SCOPE).authorization_url(
-        settings.HAYON_INSTAGRAM_AUTHORIZE_URL
-    )
-    tokens.remember_state(request.session, "instagram", state)
-    return redirect(url)
+    session = token_session(request, scope=SCOPE)
+    return FLOW.start(request, session, settings.HAYON_INSTAGRAM_AUTHORIZE_URL)
 
 
-@login_required
+@FLOW.callback
 def callback(request: HttpRequest) -> HttpResponse:
-    if not tokens.state_matches(request.session, "instagram", request.GET.get("state")):
-        return failed(request, "This answer from Instagram does not match a connection we began.")
-    if "code" not in request.GET:
-        reason = request.GET.get("error_description") or "Instagram did not grant access."
-        return failed(request, reason)
-
     try:
-        fields = connect_with_code(request, request.GET["code"])
+        fields = connect_with_code(request)
     except OAuth2Error as exc:
         logger.warning("instagram login refused user=%s: %s", request.user.pk, exc.error)
         detail = f" ({exc.description})" if exc.description else ""
-        return failed(
+        return FLOW.failed(
             request,
             f"Instagram did not accept this sign-in{detail}. Sign-in links work once and "
             "expire quickly: please try again.",
         )
     except (PublishError, requests.RequestException) as exc:
         logger.warning("instagram login failed user=%s: %s", request.user.pk, type(exc).__name__)
-        return failed(request, "Instagram did not let us connect your account. Please try again.")
+        return FLOW.failed(
+            request, "Instagram did not let us connect your account. Please try again."
+        )
 
     account, _ = save_account(request.user, "instagram", fields)
     return render(request, "connect/done.html", {"accounts": [account]})
 
 
-def connect_with_code(request: HttpRequest, code: str) -> dict:
+def connect_with_code(request: HttpRequest) -> dict:
     """Trade the code for a 60-day token; return the fields of the account it belongs to."""
-    answer = token_session(request).fetch_token(
+    answer = FLOW.fetch_token(
+        request,
+        token_session(request),
         settings.HAYON_INSTAGRAM_TOKEN_URL,
-        code=code,
-        client_secret=settings.HAYON_INSTAGRAM_APP_SECRET,
-        include_client_id=True,
-        timeout=settings.HAYON_PLATFORM_TIMEOUT,
+        settings.HAYON_INSTAGRAM_APP_SECRET,
     )
 
     token, expires_at = meta_tokens.exchange(

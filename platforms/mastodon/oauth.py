@@ -24,13 +24,13 @@ from hayon import safe_http
 from platforms.errors import PublishError
 from platforms.mastodon.client import ASSUMED_VERSION, USER_AGENT, normalize_instance_url
 from platforms.models import MastodonApp
+from platforms.oauth import claim_state, remember_state
 from platforms.registry import get_publisher
 from platforms.services import save_account
 
 logger = logging.getLogger(__name__)
 
 SCOPES = ["write:statuses", "write:media", "read:accounts"]
-SESSION_KEY = "mastodon_oauth"
 
 
 def redirect_uri() -> str:
@@ -109,14 +109,14 @@ def start(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Could not reach {base_url} as a Mastodon instance.")
         return redirect("accounts:list")
 
-    request.session[SESSION_KEY] = {"state": state, "app": app.pk}
+    remember_state(request.session, "mastodon", state, app=app.pk)
     return redirect(url)
 
 
 @login_required
 def callback(request: HttpRequest) -> HttpResponse:
-    pending = request.session.pop(SESSION_KEY, None)
-    if not pending or not secrets.compare_digest(pending["state"], request.GET.get("state", "")):
+    pending = claim_state(request.session, "mastodon", request.GET.get("state"))
+    if pending is None:
         return HttpResponseBadRequest("This sign-in link is stale; connect the account again.")
     if "code" not in request.GET:
         messages.error(request, "Mastodon did not grant access.")

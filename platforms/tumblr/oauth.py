@@ -12,12 +12,12 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from oauthlib.oauth2 import OAuth2Error
 
-from platforms import tokens
 from platforms.errors import PublishError
+from platforms.oauth import Flow, forget_choice, keep_for_choice, pending_choice
 from platforms.services import save_account
 from platforms.tumblr import auth
 from platforms.tumblr.connect import blog_fields, user_blogs
@@ -25,59 +25,43 @@ from platforms.tumblr.connect import blog_fields, user_blogs
 logger = logging.getLogger(__name__)
 
 
-def redirect_uri(request: HttpRequest) -> str:
-    return settings.HAYON_TUMBLR_REDIRECT_URL or request.build_absolute_uri(
-        reverse("connect:tumblr:callback")
-    )
-
-
-def failed(request: HttpRequest, message: str) -> HttpResponse:
-    context = {
-        "platform": "Tumblr",
-        "message": message,
-        "retry_url": reverse("connect:tumblr:start"),
-    }
-    return render(request, "connect/error.html", context, status=400)
+FLOW = Flow(
+    "tumblr",
+    "Tumblr",
+    redirect_setting="HAYON_TUMBLR_REDIRECT_URL",
+    refused="Tumblr refused access.",
+)
 
 
 @login_required
 def start(request: HttpRequest) -> HttpResponse:
-    url, state = auth.oauth_session(redirect_uri=redirect_uri(request)).authorization_url(
-        settings.HAYON_TUMBLR_AUTHORIZE_URL
-    )
-    tokens.remember_state(request.session, "tumblr", state)
-    return redirect(url)
+    session = auth.oauth_session(redirect_uri=FLOW.redirect_uri(request))
+    return FLOW.start(request, session, settings.HAYON_TUMBLR_AUTHORIZE_URL)
 
 
-@login_required
+@FLOW.callback
 def callback(request: HttpRequest) -> HttpResponse:
-    if not tokens.state_matches(request.session, "tumblr", request.GET.get("state")):
-        return failed(request, "This answer from Tumblr does not match a connection we began.")
-    if "code" not in request.GET:
-        return failed(request, request.GET.get("error_description") or "Tumblr refused access.")
-
     try:
-        answer = auth.oauth_session(redirect_uri=redirect_uri(request)).fetch_token(
+        answer = FLOW.fetch_token(
+            request,
+            auth.oauth_session(redirect_uri=FLOW.redirect_uri(request)),
             auth.token_url(),
-            code=request.GET["code"],
-            client_secret=settings.HAYON_TUMBLR_CLIENT_SECRET,
-            include_client_id=True,
-            timeout=settings.HAYON_PLATFORM_TIMEOUT,
+            settings.HAYON_TUMBLR_CLIENT_SECRET,
         )
         credentials, expires_at = auth.credentials_from(answer)
         blogs = user_blogs(credentials["access_token"])
     except (OAuth2Error, PublishError, requests.RequestException) as exc:
         logger.warning("tumblr login failed user=%s: %s", request.user.pk, type(exc).__name__)
-        return failed(request, "Tumblr did not let us read your blogs. Please try again.")
+        return FLOW.failed(request, "Tumblr did not let us read your blogs. Please try again.")
 
     pending = {"credentials": credentials, "expires_at": expires_at.isoformat(), "blogs": blogs}
-    tokens.keep_for_choice(request.session, "tumblr", pending)
+    keep_for_choice(request.session, "tumblr", pending)
     return redirect("connect:tumblr:choose")
 
 
 @login_required
 def choose(request: HttpRequest) -> HttpResponse:
-    pending = tokens.pending_choice(request.session, "tumblr")
+    pending = pending_choice(request.session, "tumblr")
     if pending is None:
         return redirect("connect:tumblr:start")
     blogs = pending["blogs"]
@@ -103,14 +87,14 @@ def choose(request: HttpRequest) -> HttpResponse:
     chosen = request.POST.get("choice")
     blog = next((b for b in blogs if b["name"] == chosen), None)
     if blog is None:
-        return failed(request, "Choose one of your blogs.")
+        return FLOW.failed(request, "Choose one of your blogs.")
 
     expires_at = datetime.fromisoformat(pending["expires_at"])
     left = (expires_at - timezone.now()).total_seconds()
     account, _ = save_account(
         request.user, "tumblr", blog_fields(blog, pending["credentials"], max(left, 1))
     )
-    tokens.forget_choice(request.session, "tumblr")
+    forget_choice(request.session, "tumblr")
     return render(request, "connect/done.html", {"accounts": [account]})
 
 
