@@ -191,12 +191,12 @@ def attach_to_post(owner, post_id: int, media: list[Media]) -> None:
     removed by `manage.py media_cleanup` (see docs/media.md).
     """
     ids = [item.pk for item in media]
-    locked = {m.pk: m for m in Media.objects.select_for_update().filter(pk__in=ids, owner=owner)}
+    mine = Media.objects.select_for_update().filter(pk__in=ids, owner=owner)
+    locked = dict(mine.values_list("pk", "status"))
 
     for item in media:
         # Two posts racing for one upload: the row lock decides, the loser gets a 409.
-        current = locked.get(item.pk)
-        if current is None or current.status != MediaStatus.AWAITING_UPLOAD:
+        if locked.get(item.pk) != MediaStatus.AWAITING_UPLOAD:
             raise Conflict(
                 f"media {item.pk} is already used by a post; upload the image again",
                 code="media_in_use",

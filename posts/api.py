@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
@@ -21,7 +22,7 @@ from rest_framework.response import Response
 from hayon.errors import HayonError
 from posts import editing, parking, services
 from posts.dates import user_zone, with_when, within_days
-from posts.models import Delivery, Post, PostStatus
+from posts.models import Delivery, Post, PostMedia, PostStatus
 from posts.schedule import zone
 from posts.serializers import (
     MAX_ID,
@@ -164,7 +165,15 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         return (
             Post.objects.owned_by(self.request.user)
-            .prefetch_related("deliveries__account", "post_media__media")
+            .prefetch_related(
+                # One query each: the serializer reads every delivery's account handle and
+                # every image; the credentials are decrypted on load and never shown.
+                Prefetch(
+                    "deliveries",
+                    Delivery.objects.select_related("account").defer("account__credentials"),
+                ),
+                Prefetch("post_media", PostMedia.objects.select_related("media")),
+            )
             .order_by("-created_at", "-id")
         )
 

@@ -60,6 +60,31 @@ def send(delivery: Delivery, now: datetime | None = None) -> None:
     )
 
 
+def update_returning(assignments: str, condition: str, params: list) -> list[Delivery]:
+    """Run one UPDATE of deliveries; return the rows it changed, as they are after it.
+
+    One statement makes the compare-and-set: the database checks `condition` against each
+    row as it changes it, so of two callers only one ever wins a row. Django's update()
+    returns a count only, hence RETURNING (PostgreSQL, and SQLite from 3.35).
+    """
+    columns = ", ".join(f.column for f in Delivery._meta.concrete_fields)
+    table = Delivery._meta.db_table
+    # Callers pass fixed SQL text; every value travels as a parameter.
+    sql = f"UPDATE {table} SET {assignments} WHERE {condition} RETURNING {columns}"  # noqa: S608
+    return list(Delivery.objects.raw(sql, params))
+
+
+def placeholders(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+# Plain strings: a database driver need not know Django's choices.
+PENDING, QUEUED = DeliveryStatus.PENDING.value, DeliveryStatus.QUEUED.value
+WAITING_VALUES = [status.value for status in WAITING]
+# Enough ids for one statement, well within SQLite's limit on parameters.
+CLAIM_BATCH = 500
+
+
 def enqueue_if_due(delivery_ids: list[int]) -> int:
     """Send messages for those of the deliveries that fall within the horizon; return how many.
 
@@ -69,32 +94,41 @@ def enqueue_if_due(delivery_ids: list[int]) -> int:
     """
     now = timezone.now()
     horizon = now + timedelta(seconds=settings.HAYON_DISPATCH_HORIZON)
-    due = Delivery.objects.filter(
-        pk__in=delivery_ids,
-        status__in=WAITING,
-        enqueued_at__isnull=True,
-        next_attempt_at__lte=horizon,
-    )
 
     sent = 0
-    for delivery in due:
-        claimed = Delivery.objects.filter(
-            pk=delivery.pk, version=delivery.version, enqueued_at__isnull=True
-        ).update(
-            enqueued_at=now,
-            status=(
-                DeliveryStatus.QUEUED
-                if delivery.status == DeliveryStatus.PENDING
-                else delivery.status
-            ),
+    for start in range(0, len(delivery_ids), CLAIM_BATCH):
+        batch = delivery_ids[start : start + CLAIM_BATCH]
+        claimed = update_returning(
+            "enqueued_at = %s, status = CASE WHEN status = %s THEN %s ELSE status END",
+            f"id IN ({placeholders(batch)}) AND status IN ({placeholders(WAITING)}) "
+            "AND enqueued_at IS NULL AND next_attempt_at <= %s",
+            [now, PENDING, QUEUED, *batch, *WAITING_VALUES, horizon],
         )
-        if claimed:
+        sent += send_claimed(sorted(claimed, key=lambda d: d.pk), now)
+
+    return sent
+
+
+def send_claimed(claimed: list[Delivery], claimed_at: datetime) -> int:
+    """Send a message for each claimed delivery; return how many were sent.
+
+    If the broker fails, the deliveries not tried yet are let go again, so the next dispatcher
+    run takes them at once; the one that failed stays claimed and is re-sent by `resend_lost`
+    (its message may have arrived).
+    """
+    for position, delivery in enumerate(claimed):
+        try:
             # The countdown counts from this message's own send, not the batch's start: with
             # publisher confirms a batch of hundreds takes seconds, and each would be that late.
             send(delivery)
-            sent += 1
+        except Exception:
+            untried = [d.pk for d in claimed[position + 1 :]]
+            Delivery.objects.filter(pk__in=untried, enqueued_at=claimed_at).update(
+                enqueued_at=None
+            )
+            raise
 
-    return sent
+    return len(claimed)
 
 
 def enqueue_on_commit(delivery_ids: list[int]) -> None:

@@ -24,7 +24,6 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from media import storage
@@ -40,7 +39,7 @@ from platforms.errors import (
 )
 from platforms.models import Account
 from platforms.registry import get_publisher
-from posts.dispatch import enqueue_on_commit
+from posts.dispatch import WAITING_VALUES, enqueue_on_commit, placeholders, update_returning
 from posts.models import (
     FINISHED,
     WAITING,
@@ -53,6 +52,7 @@ from posts.status import refresh_post_status
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+PUBLISHING = DeliveryStatus.PUBLISHING.value
 
 # A message may arrive this early (clock differences, whole-second countdowns) and still count.
 EARLY_TOLERANCE = timedelta(seconds=1)
@@ -114,17 +114,15 @@ def log_skip(delivery: Delivery, reason: str) -> None:
 def claim(delivery: Delivery, worker: str) -> Attempt | None:
     """Move the delivery to publishing with a compare-and-set; return the new attempt or None."""
     with transaction.atomic():
-        won = Delivery.objects.filter(
-            pk=delivery.pk, version=delivery.version, status__in=WAITING
-        ).update(
-            status=DeliveryStatus.PUBLISHING,
-            attempt_count=F("attempt_count") + 1,
-            updated_at=timezone.now(),
+        won = update_returning(
+            "status = %s, attempt_count = attempt_count + 1, updated_at = %s",
+            f"id = %s AND version = %s AND status IN ({placeholders(WAITING)})",
+            [PUBLISHING, timezone.now(), delivery.pk, delivery.version, *WAITING_VALUES],
         )
         if not won:
             return None
 
-        delivery.refresh_from_db()
+        take_fields(delivery, won[0])
         attempt = Attempt.objects.create(
             delivery=delivery, number=delivery.attempt_count, worker=worker[:255]
         )
@@ -138,6 +136,16 @@ def claim(delivery: Delivery, worker: str) -> Attempt | None:
     )
     refresh_post_status(delivery.post_id)
     return attempt
+
+
+def take_fields(delivery: Delivery, fresh: Delivery) -> None:
+    """Copy the row as the claim left it onto `delivery`, keeping its loaded account and post.
+
+    Another attempt may have run since the message read the row (a needs_reconcile, a
+    container id in platform_state): the attempt works from the row it won.
+    """
+    for field in Delivery._meta.concrete_fields:
+        setattr(delivery, field.attname, getattr(fresh, field.attname))
 
 
 def recover_interrupted(delivery: Delivery) -> None:

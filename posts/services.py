@@ -29,7 +29,7 @@ from posts.models import (
     PostMedia,
 )
 from posts.schedule import Schedule, parse_schedule
-from posts.status import refresh_post_status
+from posts.status import derive_status, refresh_post_status
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,9 @@ def text_for(data: PostInput, account: Account) -> str:
 
 def owned_accounts(owner, data: PostInput) -> tuple[list[Account], list[dict[str, Any]]]:
     """Return the chosen accounts the owner can post to, and a problem for each other choice."""
-    found = {a.pk: a for a in Account.objects.owned_by(owner).filter(pk__in=data.accounts)}
+    # The credentials are decrypted on load and no rule reads them.
+    chosen = Account.objects.owned_by(owner).filter(pk__in=data.accounts).defer("credentials")
+    found = {a.pk: a for a in chosen}
     accounts: list[Account] = []
     problems: list[dict[str, Any]] = []
     if not data.accounts and not data.draft:
@@ -188,25 +190,9 @@ def create_post(owner, data: PostInput, *, idempotency_key: str = "") -> tuple[P
 
 
 def store_post(owner, data: PostInput, checked: CheckedPost, idempotency_key: str) -> Post:
-    post = Post.objects.create(
-        owner=owner,
-        text=data.text,
-        is_draft=data.draft,
-        scheduled_at=checked.schedule.at,
-        timezone=checked.schedule.timezone,
-        options=data.options,
-        idempotency_key=idempotency_key,
-    )
-    attach_to_post(owner, post.pk, checked.media)
-    PostMedia.objects.bulk_create(
-        PostMedia(post=post, media=item, position=position)
-        for position, item in enumerate(checked.media)
-    )
-
     due = checked.schedule.at or timezone.now()
     deliveries = [
-        Delivery.objects.create(
-            post=post,
+        Delivery(
             account=account,
             platform=account.platform,
             text=(data.platform_content.get(str(account.pk)) or {}).get("text", ""),
@@ -215,11 +201,35 @@ def store_post(owner, data: PostInput, checked: CheckedPost, idempotency_key: st
         )
         for account in checked.accounts
     ]
-    refresh_post_status(post.pk)
+    # The post's status comes from its deliveries as always; they are known before they are
+    # written, so it is stored with the post instead of read back and updated.
+    status = derive_status(
+        is_draft=data.draft,
+        scheduled=checked.schedule.at is not None,
+        deliveries=[(d.status, d.attempt_count) for d in deliveries],
+    )
+    post = Post.objects.create(
+        owner=owner,
+        text=data.text,
+        status=status,
+        is_draft=data.draft,
+        scheduled_at=checked.schedule.at,
+        timezone=checked.schedule.timezone,
+        options=data.options,
+        idempotency_key=idempotency_key,
+    )
+
+    attach_to_post(owner, post.pk, checked.media)
+    PostMedia.objects.bulk_create(
+        PostMedia(post=post, media=item, position=position)
+        for position, item in enumerate(checked.media)
+    )
+    for delivery in deliveries:
+        delivery.post = post
+    Delivery.objects.bulk_create(deliveries)
 
     if not data.draft:
         enqueue_on_commit([d.pk for d in deliveries])
-    post.refresh_from_db()
     return post
 
 

@@ -40,13 +40,26 @@ def derive_status(
 
 def refresh_post_status(post_id: int) -> PostStatus:
     """Recompute and store a post's status from its deliveries; return it."""
-    post = Post.objects.only("id", "is_draft", "scheduled_at", "status").get(pk=post_id)
-    pairs = post.deliveries.values_list("status", "attempt_count")
-    status = derive_status(
-        is_draft=post.is_draft, scheduled=post.scheduled_at is not None, deliveries=pairs
+    # One query: the post's flags on every row of its deliveries (one row of NULLs if none).
+    rows = list(
+        Post.objects.filter(pk=post_id)
+        .order_by()
+        .values_list(
+            "is_draft",
+            "scheduled_at",
+            "status",
+            "deliveries__status",
+            "deliveries__attempt_count",
+        )
     )
+    if not rows:
+        raise Post.DoesNotExist(f"post {post_id} does not exist")
 
-    if status != post.status:
+    is_draft, scheduled_at, current, _, _ = rows[0]
+    pairs = [(status, attempts) for *_, status, attempts in rows if status is not None]
+    status = derive_status(is_draft=is_draft, scheduled=scheduled_at is not None, deliveries=pairs)
+
+    if status != current:
         Post.objects.filter(pk=post_id).update(status=status)
 
     return status
