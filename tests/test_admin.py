@@ -5,6 +5,7 @@ import logging
 
 import pytest
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from hayon.errors import Conflict
 from platforms.models import Account, AccountHealth
@@ -271,3 +272,14 @@ def test_it_rechecks_an_account_with_its_platform(admin_client, alice, pds):
     account.refresh_from_db()
     assert account.health == AccountHealth.ACTIVE
     assert f"{account}: working." in response.content.decode()
+
+
+def test_it_never_lists_the_legacy_api_keys_of_users(admin_client, alice):
+    key = Token.objects.create(user=alice).key
+
+    index = admin_client.get(reverse("admin:index"))
+    listing = admin_client.get("/admin/authtoken/tokenproxy/")
+
+    assert index.status_code == 200
+    assert key not in index.content.decode()
+    assert listing.status_code == 404

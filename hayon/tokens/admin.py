@@ -1,4 +1,5 @@
 from django.contrib import admin
+from rest_framework.authtoken.models import TokenProxy
 
 from hayon.tokens.models import ApiToken
 
@@ -15,3 +16,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# DRF's own admin for the legacy authtoken table lists every key in clear, and a key is all
+# it takes to act as its user. Staff do not need to read them: `manage.py drf_create_token
+# -r <username>` replaces a user's legacy key (docs/api.md).
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
