@@ -61,9 +61,16 @@ def localize(naive: datetime, tz: ZoneInfo) -> tuple[datetime, str]:
     return first, DST_OVERLAP
 
 
-def parse_schedule(value: str | None, tz_name: str | None, *, default_tz: str = "UTC") -> Schedule:
-    """Return the schedule for a request's scheduled_at and timezone; raise HayonError if bad."""
-    tz_label = tz_name or default_tz
+def parse_schedule(
+    value: str | None, tz_name: str | None, *, default_tz: str | None = None
+) -> Schedule:
+    """Return the schedule for a request's scheduled_at and timezone; raise HayonError if bad.
+
+    A time without an offset is read in `tz_name`, else in `default_tz` (a post's own zone,
+    when it is moved); with neither it is refused rather than guessed. The instant is rounded
+    up to a whole second, the resolution Hayon schedules at.
+    """
+    tz_label = tz_name or default_tz or "UTC"
     tz = zone(tz_label)
     if value in (None, ""):
         return Schedule(None, tz_label)
@@ -79,7 +86,7 @@ def parse_schedule(value: str | None, tz_name: str | None, *, default_tz: str = 
 
     note = ""
     if parsed.tzinfo is None:
-        if not tz_name:
+        if not tz_name and not default_tz:
             raise HayonError(
                 "scheduled_at has no UTC offset: add one (e.g. +01:00 or Z) or send the "
                 "timezone it is written in",
@@ -88,9 +95,17 @@ def parse_schedule(value: str | None, tz_name: str | None, *, default_tz: str = 
             )
         parsed, note = localize(parsed, tz)
 
-    at = parsed.astimezone(UTC)
+    at = whole_second(parsed.astimezone(UTC))
     check_window(at)
     return Schedule(at, tz_label, note)
+
+
+def whole_second(at: datetime) -> datetime:
+    """Return the instant rounded up to a whole second: a post may be late by less than a
+    second, never early."""
+    if at.microsecond:
+        return at.replace(microsecond=0) + timedelta(seconds=1)
+    return at
 
 
 def check_window(at: datetime) -> None:

@@ -363,3 +363,19 @@ def test_it_reports_a_published_delivery_on_cancel_and_reschedule_without_undoin
     assert Delivery.objects.get(pk=published).status == DeliveryStatus.PUBLISHED
     assert Delivery.objects.get(pk=published).remote_url.endswith("/post/1")
     assert cancelled.json()["post"]["status"] == PostStatus.COMPLETED
+
+
+def test_it_reads_a_new_time_without_offset_in_the_zone_the_post_was_written_in(
+    alice_api, alice_sky
+):
+    day = timezone.now().date() + timedelta(days=5)
+    post = create_post(
+        alice_api, [alice_sky], scheduled_at=f"{day}T09:00", timezone="Asia/Kolkata"
+    )
+
+    moved = alice_api.post(
+        f"/api/posts/{post['id']}/reschedule/", {"scheduled_at": f"{day}T10:00"}, format="json"
+    )
+
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["post"]["scheduled_at"] == f"{day}T04:30:00Z"

@@ -61,3 +61,14 @@ def test_it_refuses_times_it_cannot_honour(value, tz, code):
 def test_it_accepts_a_time_a_few_seconds_in_the_past():
     schedule = parse_schedule((NOW - timedelta(seconds=10)).isoformat(), None)
     assert schedule.at == NOW - timedelta(seconds=10)
+
+
+def test_it_rounds_a_fraction_of_a_second_up_to_the_next_whole_second():
+    schedule = parse_schedule("2026-03-02T09:00:00.500+00:00", None)
+    assert schedule.at == datetime(2026, 3, 2, 9, 0, 1, tzinfo=UTC)
+
+
+def test_it_reads_a_moved_time_without_offset_in_the_posts_own_zone():
+    schedule = parse_schedule("2026-03-02T10:00:00", None, default_tz="Asia/Kolkata")
+    assert schedule.at == datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
+    assert schedule.timezone == "Asia/Kolkata"
