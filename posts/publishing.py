@@ -153,7 +153,7 @@ def recover_interrupted(delivery: Delivery) -> None:
     with transaction.atomic():
         moved = Delivery.objects.filter(
             pk=delivery.pk, version=delivery.version, status=DeliveryStatus.PUBLISHING
-        ).update(status=DeliveryStatus.QUEUED, needs_reconcile=True)
+        ).update(status=DeliveryStatus.QUEUED, needs_reconcile=True, updated_at=timezone.now())
         if moved:
             delivery.attempts.filter(outcome=AttemptOutcome.RUNNING).update(
                 outcome=AttemptOutcome.INTERRUPTED,
@@ -304,6 +304,7 @@ def record_success(
             remote_id=result.remote_id,
             remote_url=result.url,
             published_at=now,
+            updated_at=now,
             needs_reconcile=False,
             error_code="",
             error_message="",
@@ -404,6 +405,7 @@ def retry_later(
         close_attempt(attempt, outcome, exc, retry_at=retry_at)
         Delivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.RETRYING,
+            updated_at=now,
             next_attempt_at=retry_at,
             enqueued_at=None,
             error_code=exc.code,
@@ -489,6 +491,7 @@ def finish(
         close_attempt(attempt, outcome, exc)
         Delivery.objects.filter(pk=delivery.pk).update(
             status=status,
+            updated_at=timezone.now(),
             next_attempt_at=None,
             error_code=exc.code,
             error_message=message or exc.message,

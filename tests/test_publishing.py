@@ -95,3 +95,13 @@ def test_a_stale_message_is_skipped(alice, account):
     assert outcome is publishing.Outcome.SKIPPED
     delivery.refresh_from_db()
     assert delivery.attempt_count == 0
+
+
+def test_it_stamps_the_delivery_when_it_is_published(alice, account):
+    delivery = queued_delivery(alice, account, "Stamped when it went out")
+
+    publishing.publish(delivery.pk, delivery.version)
+
+    delivery.refresh_from_db()
+    assert delivery.status == "published"
+    assert delivery.updated_at >= delivery.published_at
