@@ -105,6 +105,8 @@ class PlatformRules:
     video_stands_alone: bool = True
     # Width / height bounds, inclusive, where the platform refuses other shapes.
     aspect_range: tuple[Fraction, Fraction] | None = None
+    # Post options (visibility, spoiler_text, langs) this platform's publisher sends.
+    options_taken: frozenset[str] = frozenset()
 
     def limits(self, account: Account) -> Limits:
         raise NotImplementedError
@@ -150,8 +152,22 @@ class PlatformRules:
             report.problems.append(Problem("text_required", f"{account} needs text or an image"))
         report.problems.extend(self.text_problems(text, account, options, limits))
         report.problems.extend(self.media_problems(account, media, limits))
+        report.problems.extend(self.option_warnings(account, options))
 
         return report
+
+    def option_warnings(self, account: Account, options: Mapping[str, Any]) -> list[Problem]:
+        """Warn about options set for the post that this platform has no place for."""
+        return [
+            Problem(
+                "option_not_sent",
+                f"{account} has no {name.replace('_', ' ')}; the post goes out without it",
+                field=name,
+                severity="warning",
+            )
+            for name, value in options.items()
+            if value and name not in self.options_taken
+        ]
 
     def media_problems(
         self, account: Account, media: Sequence[MediaInfo], limits: Limits

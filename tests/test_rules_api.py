@@ -116,3 +116,25 @@ def test_it_creates_the_post_when_every_account_accepts_it(alice_api, accounts):
 
     assert response.status_code == 201, response.json()
     assert Post.objects.count() == 1
+
+
+def test_it_warns_that_a_content_warning_only_reaches_the_platforms_that_have_one(
+    alice_api, accounts
+):
+    request = {
+        **body(accounts, "Spoilers for the finale", "bluesky", "mastodon"),
+        "spoiler_text": "TV finale",
+    }
+
+    response = alice_api.post("/api/posts/validate/", request, format="json")
+
+    assert response.status_code == 200
+    reports = {r["platform"]: r for r in response.json()["accounts"]}
+    [warning] = reports["bluesky"]["problems"]
+    assert (warning["code"], warning["field"], warning["severity"]) == (
+        "option_not_sent",
+        "spoiler_text",
+        "warning",
+    )
+    assert reports["mastodon"]["problems"] == []
+    assert response.json()["ok"] is True

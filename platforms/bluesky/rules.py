@@ -56,6 +56,7 @@ def resolve_at(service_url: str, handle: str) -> str | None:
 
 class BlueskyRules(PlatformRules):
     platform = "bluesky"
+    options_taken = frozenset({"langs"})
     unit = "graphemes"
     alt_unit = "graphemes"
 

@@ -90,6 +90,7 @@ def status_length(text: str, spoiler_text: str = "", reserved_per_url: int = 23)
 
 class MastodonRules(PlatformRules):
     platform = "mastodon"
+    options_taken = frozenset({"visibility", "spoiler_text", "langs"})
     unit = "characters"
 
     def instance(self, account: Account) -> dict[str, Any]:
