@@ -274,6 +274,27 @@ def test_it_rechecks_an_account_with_its_platform(admin_client, alice, pds):
     assert f"{account}: working." in response.content.decode()
 
 
+def test_a_check_notices_an_app_password_that_no_longer_works(admin_client, alice, pds):
+    login = pds.create_account("alice")
+    account, _ = connect_account(
+        alice,
+        "bluesky",
+        {"handle": login.handle, "app_password": login.password, "service_url": pds.url},
+    )
+    # The session stays valid; only the password is refused, as after a revocation.
+    account.store_credentials({**account.credentials, "app_password": "revoked-password"})
+
+    admin_client.post(
+        reverse("admin:platforms_account_changelist"),
+        {"action": "recheck", "_selected_action": [account.pk]},
+        follow=True,
+    )
+
+    account.refresh_from_db()
+    assert account.health == AccountHealth.NEEDS_RECONNECT
+    assert "revoked-password" not in account.health_reason
+
+
 def test_it_never_lists_the_legacy_api_keys_of_users(admin_client, alice):
     key = Token.objects.create(user=alice).key
 

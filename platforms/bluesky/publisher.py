@@ -255,6 +255,12 @@ class BlueskyPublisher(Publisher):
         account.store_credentials(fields["credentials"])
 
     def check_account(self, account: Account) -> None:
+        # A session outlives a revoked app password, so the check logs in with the password
+        # when there is one: "active" then means Hayon could connect again from scratch.
+        if account.credentials.get("app_password"):
+            self._login_again(account)
+            return
+
         with self._client(account) as client:
             try:
                 client.com.atproto.server.get_session()
