@@ -7,7 +7,8 @@ as a whole. A 429 also carries `retry_after` (seconds) besides the Retry-After h
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, serializers, status
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from hayon.errors import HayonError
+from hayon.serializers import UNKNOWN_FIELD
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -92,15 +94,20 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         body.setdefault("field", None)
         return Response(body, status=exc.status_code)
 
+    if isinstance(exc, RequestDataTooBig):
+        return too_large()
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
 
     if isinstance(exc, exceptions.ValidationError):
-        errors = flatten(exc.detail)
+        # A field the endpoint does not take goes first: a misspelt name is the likeliest
+        # cause of the other problems (a missing required field, a default taken).
+        errors = sorted(flatten(exc.detail), key=lambda e: e["code"] != UNKNOWN_FIELD)
         first = errors[0] if errors else {"code": "invalid", "message": "Invalid input."}
         response.data = {
-            "code": "invalid",
+            "code": UNKNOWN_FIELD if first.get("code") == UNKNOWN_FIELD else "invalid",
             "message": first["message"],
             "field": first.get("field"),
             "errors": errors,
@@ -129,6 +136,13 @@ def error_code(exc: Exception) -> str:
     if isinstance(exc, PermissionDenied):
         return "permission_denied"
     return getattr(getattr(exc, "detail", None), "code", None) or "error"
+
+
+def too_large() -> Response:
+    """413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE, which Django answers with an HTML 400."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    message = f"The request body is larger than {limit} bytes, the most this server takes."
+    return Response(shaped("request_too_large", message), status=413)
 
 
 def shaped(code: str, message: str) -> dict[str, Any]:

@@ -4,7 +4,8 @@ The errors all share one component (hayon.api_errors.ErrorSerializer), so a clie
 them in one place. Which statuses an operation lists follows from what it is: any
 authenticated operation can answer 401, 403 and 429; one with an id in its path or a paged
 list can answer 404; any change, and a read with query parameters, can answer 400 (and 415
-for a body that is not JSON or a form); a change to an existing object can answer 409.
+for a body that is not JSON or a form, 413 for one too large); a change to an existing
+object can answer 409.
 """
 
 from typing import Any
@@ -14,6 +15,7 @@ from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 
 from hayon.api_errors import ErrorSerializer
+from hayon.serializers import StrictFields
 
 ERROR_DESCRIPTIONS = {
     400: "The input is invalid; `errors` lists every problem.",
@@ -21,6 +23,7 @@ ERROR_DESCRIPTIONS = {
     403: "Not allowed, or a session request without a valid CSRF token.",
     404: "No such object among yours (other users' ids answer 404 too).",
     409: "The object's state does not allow this now (e.g. publishing already started).",
+    413: "The body is larger than the server takes (DATA_UPLOAD_MAX_MEMORY_SIZE).",
     415: "The body is not JSON or form data.",
     429: "Too many requests; wait for Retry-After seconds.",
 }
@@ -36,6 +39,13 @@ class AutoSchema(openapi.AutoSchema):
         for code in self.error_statuses():
             responses.setdefault(str(code), self.error_response(code))
         return responses
+
+    def _map_basic_serializer(self, serializer, direction: str) -> dict[str, Any]:
+        schema = super()._map_basic_serializer(serializer, direction)
+        # Request bodies refuse fields they do not name (400 `unknown_field`).
+        if direction == "request" and isinstance(serializer, StrictFields):
+            schema["additionalProperties"] = False
+        return schema
 
     def error_statuses(self) -> list[int]:
         authenticated = bool(self.view.get_authenticators())
@@ -54,7 +64,7 @@ class AutoSchema(openapi.AutoSchema):
         if has_id and self.method in UNSAFE:
             codes.append(409)
         if has_body:
-            codes.append(415)
+            codes += [413, 415]
         if self.view.get_throttles():
             codes.append(429)
         return codes

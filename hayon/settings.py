@@ -133,6 +133,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser, except that a body nested too deeply to read is a parse error.
+    "DEFAULT_PARSER_CLASSES": [
+        "hayon.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["hayon.throttles.UserThrottle", "hayon.throttles.TokenThrottle"],
     "DEFAULT_PAGINATION_CLASS": "hayon.pagination.Pagination",
     "PAGE_SIZE": env.int("HAYON_API_PAGE_SIZE", default=50),

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from hayon.serializers import StrictFields
 from media.models import Media, MediaStatus
 from media.storage import backend_of
 from posts.serializers import id_field
@@ -19,7 +20,7 @@ def media_urls(media: Media) -> dict[str, str | None]:
     }
 
 
-class UploadRequestSerializer(serializers.Serializer):
+class UploadRequestSerializer(StrictFields, serializers.Serializer):
     filename = serializers.CharField(max_length=255, help_text="Shown to people; not trusted.")
     content_type = serializers.CharField(max_length=100, help_text="e.g. image/jpeg")
     size = serializers.IntegerField(min_value=1, help_text="Bytes the client will send.")

@@ -8,10 +8,12 @@ from importlib import import_module
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hayon.serializers import strict
 from platforms import services
 from platforms.models import Account, AccountHealth, Platform
 from platforms.serializers import AccountSerializer
@@ -65,7 +67,7 @@ def connect_view(platform: str) -> type[APIView] | None:
 
     # Every platform names its body ConnectSerializer; give each its own schema component.
     body_class = extend_schema_serializer(component_name=f"{platform.title()}Connect")(
-        module.ConnectSerializer
+        strict(module.ConnectSerializer)
     )
 
     class ConnectView(APIView):
@@ -95,12 +97,36 @@ def connect_view(platform: str) -> type[APIView] | None:
     return ConnectView
 
 
+@extend_schema(exclude=True)
+class UnknownPlatformView(APIView):
+    """POST /api/accounts/<name>/ for a name that is no platform: 404 `unknown_platform`.
+
+    Without it the accounts router reads the name as an account id and answers 405.
+    """
+
+    def post(self, request: Request, platform: str) -> Response:
+        known = ", ".join(Platform.values)
+        raise NotFound(f"No platform {platform!r}; Hayon connects: {known}.", "unknown_platform")
+
+    def http_method_not_allowed(self, request: Request, *args, **kwargs) -> Response:
+        # Any other method on a name that is not an id is just a missing account.
+        raise NotFound("No such endpoint or object.", "not_found")
+
+
 def connect_urls() -> list:
-    from django.urls import path
+    from django.urls import path, re_path
 
     views = ((p, connect_view(p)) for p in Platform.values)
     return [
-        path(f"api/accounts/{p}/", view.as_view(), name=f"account-connect-{p}")
-        for p, view in views
-        if view is not None
+        *(
+            path(f"api/accounts/{p}/", view.as_view(), name=f"account-connect-{p}")
+            for p, view in views
+            if view is not None
+        ),
+        # Names with a non-digit only: /api/accounts/12/ stays the router's account 12.
+        re_path(
+            r"^api/accounts/(?P<platform>[^/]*[^/0-9][^/]*)/$",
+            UnknownPlatformView.as_view(),
+            name="account-connect-unknown",
+        ),
     ]

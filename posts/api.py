@@ -11,19 +11,27 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import is_naive, make_naive
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hayon.api_errors import ErrorSerializer
 from hayon.errors import HayonError
 from posts import editing, parking, services
 from posts.dates import user_zone, with_when, within_days
 from posts.models import Delivery, Post, PostMedia, PostStatus
-from posts.schedule import zone
+from posts.schedule import localize, zone
 from posts.serializers import (
     MAX_ID,
     ChangeSummarySerializer,
@@ -39,13 +47,19 @@ from posts.serializers import (
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "maxLength": Post._meta.get_field("idempotency_key").max_length},
     OpenApiParameter.HEADER,
     description=(
-        "Any unique string per intended post. Sending the same key again returns the post "
-        "made the first time (200) instead of making a second one."
+        "Any unique string per intended post, up to 255 characters. Sending the same key "
+        "with the same body again returns the post made the first time (200) instead of "
+        "making a second one; with a different body it is refused (409)."
     ),
 )
+KEY_REUSED = OpenApiResponse(
+    ErrorSerializer,
+    description="`idempotency_key_reused`: the key made a post from a different body.",
+)
+INSTANTS = ("scheduled_after", "scheduled_before", "created_after", "created_before")
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -54,7 +68,8 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class InstantField(IsoDateTimeField):
-    """An ISO 8601 date-time, read as the UTC instant it names.
+    """An ISO 8601 date-time, read as the UTC instant it names; one without an offset stays
+    naive, for PostFilter to read in the list's zone.
 
     PostgreSQL refuses UTC offsets beyond ±15:59, which ISO 8601 allows, so the filter
     value is converted before it reaches a query.
@@ -64,6 +79,11 @@ class InstantField(IsoDateTimeField):
         parsed = super().to_python(value)
         if parsed is None:
             return None
+
+        written = parse_datetime(str(value).strip())
+        if written is None or written.tzinfo is None:
+            # The parent read it in the server's zone; take back the wall time as written.
+            return make_naive(parsed)
         try:
             return parsed.astimezone(UTC)
         except OverflowError as exc:
@@ -109,7 +129,7 @@ class PostFilter(django_filters.FilterSet):
         help_text="Only posts to this account id.",
     )
     scheduled_after = InstantFilter(
-        field_name="scheduled_at", lookup_expr="gte", help_text="Scheduled at or after (ISO)."
+        field_name="scheduled_at", lookup_expr="gte", help_text="Scheduled at or after (ISO 8601)."
     )
     scheduled_before = InstantFilter(
         field_name="scheduled_at", lookup_expr="lt", help_text="Scheduled before (ISO 8601)."
@@ -133,8 +153,9 @@ class PostFilter(django_filters.FilterSet):
     )
     timezone = django_filters.CharFilter(
         method=unchanged,
-        help_text="IANA zone in which date_from and date_to are read, e.g. 'Europe/Berlin'. "
-        "Defaults to the zone the browser reported (session clients), else UTC.",
+        help_text="IANA zone in which date_from and date_to, and the *_after and *_before "
+        "times written without an offset, are read, e.g. 'Europe/Berlin'. Defaults to the "
+        "zone the browser reported (session clients), else UTC.",
     )
 
     class Meta:
@@ -143,15 +164,16 @@ class PostFilter(django_filters.FilterSet):
         form = PostFilterForm
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
         data = self.form.cleaned_data
+        tz = zone(data["timezone"]) if data.get("timezone") else user_zone(self.request)
+        # A time without an offset is read in the same zone as the calendar days.
+        for name in INSTANTS:
+            if data.get(name) and is_naive(data[name]):
+                data[name] = localize(data[name], tz)[0].astimezone(UTC)
+
+        queryset = super().filter_queryset(queryset)
         if not (data.get("date_from") or data.get("date_to")):
             return queryset
-
-        if data.get("timezone"):
-            tz = zone(data["timezone"])
-        else:
-            tz = user_zone(self.request)
         return within_days(with_when(queryset), data.get("date_from"), data.get("date_to"), tz)
 
 
@@ -179,15 +201,15 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(
         request=PostInputSerializer,
-        responses={201: PostSerializer, 200: PostSerializer},
+        responses={201: PostSerializer, 200: PostSerializer, 409: KEY_REUSED},
         parameters=[IDEMPOTENCY_KEY],
         description="Create a post (201), or return the one made with the same Idempotency-Key "
-        "(200). Nothing is created when anything is wrong: 400 lists every problem.",
+        "and body (200). Nothing is created when anything is wrong: 400 lists every problem.",
     )
     def create(self, request: Request) -> Response:
         body = PostInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "")[:255]
+        key = request.headers.get("Idempotency-Key", "")
 
         post, created = services.create_post(request.user, body.to_input(), idempotency_key=key)
 

@@ -66,6 +66,12 @@ class Post(models.Model):
         default=dict, blank=True, help_text="visibility, spoiler_text, langs and the like."
     )
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    request_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="SHA-256 of the input the idempotency key was first sent with.",
+    )
     media = models.ManyToManyField(Media, through="PostMedia", related_name="posts")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -2,10 +2,12 @@
 
 import re
 
+import langcodes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hayon.api_errors import ProblemSerializer
+from hayon.serializers import IdField, StrictFields, TextField
 from media.services import MediaChoice
 from posts import editing
 from posts.editing import PostChange
@@ -18,11 +20,24 @@ ACCOUNT_KEY = re.compile(r"^[0-9]+$")
 
 
 def id_field(help_text: str, **kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text=help_text, **kwargs)
+    return IdField(min_value=1, max_value=MAX_ID, help_text=help_text, **kwargs)
 
 
-class PlatformContentSerializer(serializers.Serializer):
-    text = serializers.CharField(
+class LanguageField(serializers.CharField):
+    """A BCP-47 language tag that names real languages (`en`, `pt-BR`), checked now: Bluesky
+    refuses a post with a malformed one only when it is sent."""
+
+    default_error_messages = {"invalid_language": "{value!r} is not a BCP-47 language tag."}
+
+    def to_internal_value(self, data) -> str:
+        value = super().to_internal_value(data)
+        if not langcodes.tag_is_valid(value):
+            self.fail("invalid_language", value=value)
+        return value
+
+
+class PlatformContentSerializer(StrictFields, serializers.Serializer):
+    text = TextField(
         allow_blank=True,
         trim_whitespace=False,
         max_length=100_000,
@@ -30,9 +45,9 @@ class PlatformContentSerializer(serializers.Serializer):
     )
 
 
-class MediaChoiceSerializer(serializers.Serializer):
+class MediaChoiceSerializer(StrictFields, serializers.Serializer):
     id = id_field("A media id from POST /api/posts/media/upload/.")
-    alt = serializers.CharField(
+    alt = TextField(
         required=False,
         allow_blank=True,
         default="",
@@ -41,10 +56,10 @@ class MediaChoiceSerializer(serializers.Serializer):
     )
 
 
-class PostContentSerializer(serializers.Serializer):
+class PostContentSerializer(StrictFields, serializers.Serializer):
     """Fields shared by creating and editing a post."""
 
-    text = serializers.CharField(
+    text = TextField(
         allow_blank=True, trim_whitespace=False, max_length=100_000, help_text="The post's text."
     )
     accounts = serializers.ListField(
@@ -70,7 +85,7 @@ class PostContentSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=1_000, help_text="Mastodon content warning."
     )
     langs = serializers.ListField(
-        child=serializers.CharField(max_length=16, help_text="A BCP-47 language code."),
+        child=LanguageField(max_length=35, help_text="A BCP-47 language tag, e.g. `pt-BR`."),
         required=False,
         max_length=3,
         help_text="BCP-47 language codes (Bluesky takes up to 3).",
@@ -131,6 +146,11 @@ class PostUpdateSerializer(PostContentSerializer):
     `accounts` can change on a draft only. The time changes through reschedule.
     """
 
+    unknown_field_hints = {
+        name: "The time changes with POST /api/posts/{id}/reschedule/ (or /publish/ for a draft)."
+        for name in ("scheduled_at", "timezone")
+    } | {"draft": "A draft is sent with POST /api/posts/{id}/publish/."}
+
     def __init__(self, *args, **kwargs):
         # Partial: absent fields are neither required nor given their defaults.
         kwargs.setdefault("partial", True)
@@ -153,7 +173,7 @@ class PostUpdateSerializer(PostContentSerializer):
         )
 
 
-class PublishSerializer(serializers.Serializer):
+class PublishSerializer(StrictFields, serializers.Serializer):
     scheduled_at = serializers.CharField(
         required=False,
         allow_null=True,
@@ -169,7 +189,7 @@ class PublishSerializer(serializers.Serializer):
     )
 
 
-class RescheduleSerializer(serializers.Serializer):
+class RescheduleSerializer(StrictFields, serializers.Serializer):
     scheduled_at = serializers.CharField(
         max_length=64, help_text="ISO 8601 with offset, or local with `timezone`."
     )

@@ -4,8 +4,10 @@ Views and tasks call these; they hold the rules. Every function takes the acting
 objects already scoped to that user.
 """
 
+import hashlib
+import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -58,6 +60,12 @@ class CheckedPost:
 def text_for(data: PostInput, account: Account) -> str:
     override = data.platform_content.get(str(account.pk)) or {}
     return override.get("text") or data.text
+
+
+def text_field_for(data: PostInput, account: Account) -> str:
+    """Return the input path of the text an account gets: its override's, or the post's."""
+    override = data.platform_content.get(str(account.pk)) or {}
+    return f"platform_content.{account.pk}.text" if override.get("text") else "text"
 
 
 def owned_accounts(owner, data: PostInput) -> tuple[list[Account], list[dict[str, Any]]]:
@@ -140,7 +148,17 @@ def check_rules(
             account, text_for(data, account), infos, data.options
         )
         reports.append(report)
-        problems += [{**problem.as_dict(), "account": account.pk} for problem in report.errors]
+
+        # The rules speak of "text"; the client wrote the account's override when it has one.
+        text_field = text_field_for(data, account)
+        problems += [
+            {
+                **problem.as_dict(),
+                "account": account.pk,
+                **({"field": text_field} if problem.field == "text" else {}),
+            }
+            for problem in report.errors
+        ]
 
     return reports, problems
 
@@ -160,24 +178,28 @@ def create_post(owner, data: PostInput, *, idempotency_key: str = "") -> tuple[P
     """Create the post and one delivery per account; return (post, created).
 
     Nothing is created when anything is wrong. A repeated idempotency key returns the post
-    made the first time.
+    made the first time, if the input is the same; with other input it is refused (409).
     """
+    fingerprint = ""
     if idempotency_key:
+        check_idempotency_key(idempotency_key)
+        fingerprint = input_fingerprint(data)
         existing = Post.objects.owned_by(owner).filter(idempotency_key=idempotency_key).first()
         if existing:
-            return existing, False
+            return same_request(existing, fingerprint), False
 
     checked = check_post(owner, data)
     raise_if_invalid(checked.problems)
 
     try:
         with transaction.atomic():
-            post = store_post(owner, data, checked, idempotency_key)
+            post = store_post(owner, data, checked, idempotency_key, fingerprint)
     except IntegrityError:
         if not idempotency_key:
             raise
         # Two requests with the same key raced; the other one created the post.
-        return Post.objects.owned_by(owner).get(idempotency_key=idempotency_key), False
+        existing = Post.objects.owned_by(owner).get(idempotency_key=idempotency_key)
+        return same_request(existing, fingerprint), False
 
     logger.info(
         "post created post=%s owner=%s deliveries=%s scheduled_at=%s",
@@ -189,7 +211,38 @@ def create_post(owner, data: PostInput, *, idempotency_key: str = "") -> tuple[P
     return post, True
 
 
-def store_post(owner, data: PostInput, checked: CheckedPost, idempotency_key: str) -> Post:
+def check_idempotency_key(key: str) -> None:
+    limit = Post._meta.get_field("idempotency_key").max_length
+    if len(key) > limit:
+        raise HayonError(
+            f"An Idempotency-Key has at most {limit} characters; this one has {len(key)}",
+            code="idempotency_key_too_long",
+            field="Idempotency-Key",
+        )
+
+
+def input_fingerprint(data: PostInput) -> str:
+    """Return a SHA-256 of the post's input in a canonical form (keys sorted, no spaces)."""
+    canonical = json.dumps(asdict(data), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def same_request(existing: Post, fingerprint: str) -> Post:
+    """Return the post an idempotency key made, or refuse a key reused for other input."""
+    # Posts made before fingerprints were stored have none: they are taken on trust.
+    if existing.request_fingerprint and existing.request_fingerprint != fingerprint:
+        raise Conflict(
+            f"This Idempotency-Key made post {existing.pk} from a different body; use a new "
+            "key for a new post",
+            code="idempotency_key_reused",
+            field="Idempotency-Key",
+        )
+    return existing
+
+
+def store_post(
+    owner, data: PostInput, checked: CheckedPost, idempotency_key: str, fingerprint: str = ""
+) -> Post:
     due = checked.schedule.at or timezone.now()
     deliveries = [
         Delivery(
@@ -217,6 +270,7 @@ def store_post(owner, data: PostInput, checked: CheckedPost, idempotency_key: st
         timezone=checked.schedule.timezone,
         options=data.options,
         idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
     )
 
     attach_to_post(owner, post.pk, checked.media)

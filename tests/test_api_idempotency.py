@@ -26,10 +26,10 @@ def body(account, **fields) -> dict:
 
 
 def test_a_repeated_key_returns_the_first_post_and_creates_no_second(alice, alice_api):
-    account = account_for(alice)
+    fields = body(account_for(alice))
 
-    first = alice_api.post("/api/posts/", body(account), format="json", HTTP_IDEMPOTENCY_KEY="k1")
-    again = alice_api.post("/api/posts/", body(account), format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    first = alice_api.post("/api/posts/", fields, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    again = alice_api.post("/api/posts/", fields, format="json", HTTP_IDEMPOTENCY_KEY="k1")
 
     assert first.status_code == 201
     assert again.status_code == 200
@@ -62,7 +62,7 @@ def test_keys_belong_to_one_user_so_another_never_gets_their_post(alice, bob, al
 
 @pytest.mark.django_db(transaction=True)
 def test_two_requests_with_one_key_at_the_same_moment_make_one_post(alice):
-    account = account_for(alice)
+    fields = body(account_for(alice))
     start = threading.Barrier(2)
     answers = []
 
@@ -71,7 +71,7 @@ def test_two_requests_with_one_key_at_the_same_moment_make_one_post(alice):
         try:
             start.wait(timeout=10)
             response = api.post(
-                "/api/posts/", body(account), format="json", HTTP_IDEMPOTENCY_KEY="double-click"
+                "/api/posts/", fields, format="json", HTTP_IDEMPOTENCY_KEY="double-click"
             )
             answers.append((response.status_code, response.json()["id"]))
         finally:
@@ -87,3 +87,48 @@ def test_two_requests_with_one_key_at_the_same_moment_make_one_post(alice):
     assert len({post_id for _, post_id in answers}) == 1
     assert Post.objects.count() == 1
     assert Delivery.objects.count() == 1
+
+
+def test_the_same_key_with_another_body_is_refused_and_changes_nothing(alice, alice_api):
+    account = account_for(alice)
+    first = alice_api.post("/api/posts/", body(account), format="json", HTTP_IDEMPOTENCY_KEY="k2")
+
+    other = alice_api.post(
+        "/api/posts/",
+        body(account, text="Something else"),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k2",
+    )
+
+    assert first.status_code == 201
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert other.json()["field"] == "Idempotency-Key"
+    assert f"post {first.json()['id']}" in other.json()["message"]
+    assert Post.objects.get().text == "Exactly once"
+
+
+def test_the_same_body_in_another_key_order_is_the_same_request(alice, alice_api):
+    account = account_for(alice)
+    fields = body(account)
+    reordered = dict(reversed(fields.items()))
+
+    first = alice_api.post("/api/posts/", fields, format="json", HTTP_IDEMPOTENCY_KEY="k3")
+    again = alice_api.post("/api/posts/", reordered, format="json", HTTP_IDEMPOTENCY_KEY="k3")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+
+
+def test_a_key_longer_than_255_characters_is_refused_not_cut(alice, alice_api):
+    account = account_for(alice)
+    long_key = "k" * 256
+
+    response = alice_api.post(
+        "/api/posts/", body(account), format="json", HTTP_IDEMPOTENCY_KEY=long_key
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "idempotency_key_too_long"
+    assert "255 characters" in response.json()["message"]
+    assert Post.objects.count() == 0

@@ -34,6 +34,12 @@ def later(days: int = 2) -> str:
     return (timezone.now() + timedelta(days=days)).isoformat()
 
 
+def listed_ids(api, **query) -> set[int]:
+    response = api.get("/api/posts/", query)
+    assert response.status_code == 200, response.json()
+    return {p["id"] for p in response.json()["results"]}
+
+
 def test_it_lists_only_the_callers_posts_newest_first_in_pages(alice_api, bob, alice_sky):
     bob_sky = account_for(bob)
     Post.objects.create(owner=bob, text="Bob's")
@@ -79,9 +85,7 @@ def test_it_filters_by_calendar_day_in_the_callers_timezone(alice_api, alice_sky
     )
 
     def ids(**query):
-        response = alice_api.get("/api/posts/", query)
-        assert response.status_code == 200, response.json()
-        return {p["id"] for p in response.json()["results"]}
+        return listed_ids(alice_api, **query)
 
     berlin = {"timezone": "Europe/Berlin"}
     assert ids(date_from=day, date_to=day, **berlin) == {late["id"]}
@@ -93,6 +97,24 @@ def test_it_filters_by_calendar_day_in_the_callers_timezone(alice_api, alice_sky
 
     alice_api.cookies["hayon_tz"] = "Europe/Berlin"
     assert ids(date_from=next_day, date_to=next_day) == {early["id"]}
+
+
+def test_it_reads_a_filter_time_without_offset_in_the_lists_zone(alice_api, alice_sky):
+    day = timezone.now().date() + timedelta(days=10)
+    # 23:30 in Berlin is 22:30 UTC (21:30 in summer): before 23:00 UTC either way.
+    late = create_post(
+        alice_api, [alice_sky], scheduled_at=f"{day}T23:30", timezone="Europe/Berlin"
+    )
+
+    def ids(**query):
+        return listed_ids(alice_api, **query)
+
+    assert ids(scheduled_after=f"{day}T23:00") == set()  # UTC without a zone cookie
+    assert ids(scheduled_after=f"{day}T23:00", timezone="Europe/Berlin") == {late["id"]}
+    assert ids(scheduled_before=f"{day}T23:00+01:00", timezone="Europe/Berlin") == set()
+
+    alice_api.cookies["hayon_tz"] = "Europe/Berlin"
+    assert ids(scheduled_after=f"{day}T23:00") == {late["id"]}
 
 
 def test_it_names_a_bad_zone_or_reversed_days_in_the_day_filter(alice_api):

@@ -4,10 +4,12 @@ import logging
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hayon.serializers import strict
 from hayon.throttles import LoginThrottle
 from hayon.tokens.models import ApiToken
 from hayon.tokens.serializers import (
@@ -69,6 +71,8 @@ class ObtainTokenView(ObtainAuthToken):
 
     authentication_classes = ()
     throttle_classes = (LoginThrottle,)
+    # DRF's own body, refusing fields it does not take like every other endpoint.
+    serializer_class = strict(AuthTokenSerializer)
 
     @extend_schema(
         request=PasswordExchangeSerializer,

@@ -1,6 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from hayon.serializers import StrictFields
 from hayon.tokens.models import ApiToken
 
 
@@ -40,7 +41,7 @@ class NewApiTokenSerializer(ApiTokenSerializer):
         read_only_fields = fields
 
 
-class ApiTokenInputSerializer(serializers.Serializer):
+class ApiTokenInputSerializer(StrictFields, serializers.Serializer):
     name = serializers.CharField(
         max_length=100, help_text="What the token is for, e.g. 'backup script'."
     )
@@ -61,7 +62,7 @@ class ApiTokenInputSerializer(serializers.Serializer):
         return value
 
 
-class PasswordExchangeSerializer(serializers.Serializer):
+class PasswordExchangeSerializer(StrictFields, serializers.Serializer):
     username = serializers.CharField(help_text="The user's username.")
     password = serializers.CharField(
         style={"input_type": "password"}, help_text="The user's password."
