@@ -145,6 +145,10 @@ class BlueskyPublisher(Publisher):
             "credentials": {"session": session, "app_password": app_password},
         }
 
+    def service_url(self, account: Account) -> str:
+        """Return the PDS the account was connected on (bsky.social's when none was given)."""
+        return account.base_url or settings.HAYON_BLUESKY_SERVICE_URL
+
     @contextmanager
     def _client(self, account: Account) -> Iterator[Client]:
         """Yield a client logged in with the stored session, which must not be near expiry."""
@@ -159,7 +163,7 @@ class BlueskyPublisher(Publisher):
             if event != SessionEvent.IMPORT:
                 account.store_credentials({**account.credentials, "session": new_session.encode()})
 
-        with new_client(account.base_url or settings.HAYON_BLUESKY_SERVICE_URL) as client:
+        with new_client(self.service_url(account)) as client:
             client.login(session_string=session, fetch_bsky_profile=False)
             client.on_session_change(persist)
             yield client
@@ -221,7 +225,7 @@ class BlueskyPublisher(Publisher):
     def refresh_credentials(self, account: Account) -> None:
         try:
             old = Session.decode(account.credentials.get("session", ""))
-            with new_client(old.pds_endpoint or account.base_url) as client:
+            with new_client(old.pds_endpoint or self.service_url(account)) as client:
                 refreshed = client.com.atproto.server.refresh_session(
                     headers={"Authorization": f"Bearer {old.refresh_jwt}"},
                     ignore_session_check=True,
@@ -248,7 +252,7 @@ class BlueskyPublisher(Publisher):
             raise ReconnectRequired(account.reconnect_message())
 
         try:
-            fields = self.connect(account.handle, password, account.base_url)
+            fields = self.connect(account.handle, password, self.service_url(account))
         except PermanentError as exc:
             raise ReconnectRequired(f"{account.reconnect_message()}: {exc.message}") from exc
 
