@@ -66,9 +66,10 @@ def parse_schedule(
 ) -> Schedule:
     """Return the schedule for a request's scheduled_at and timezone; raise HayonError if bad.
 
-    A time without an offset is read in `tz_name`, else in `default_tz` (a post's own zone,
-    when it is moved); with neither it is refused rather than guessed. The instant is rounded
-    up to a whole second, the resolution Hayon schedules at.
+    A time without an offset is read in `tz_name`; without one it is refused rather than
+    guessed (`default_tz`, a moved post's own zone, is only the zone recorded, because a post
+    written with an offset records UTC, which its author may never have meant). The instant
+    is rounded up to a whole second, the resolution Hayon schedules at.
     """
     tz_label = tz_name or default_tz or "UTC"
     tz = zone(tz_label)
@@ -86,7 +87,7 @@ def parse_schedule(
 
     note = ""
     if parsed.tzinfo is None:
-        if not tz_name and not default_tz:
+        if not tz_name:
             raise HayonError(
                 "scheduled_at has no UTC offset: add one (e.g. +01:00 or Z) or send the "
                 "timezone it is written in",

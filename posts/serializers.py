@@ -185,7 +185,8 @@ class PublishSerializer(StrictFields, serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=64,
-        help_text="IANA zone the time is written in; defaults to the post's.",
+        help_text="IANA zone a time without offset is written in; the post keeps its zone "
+        "when none is sent.",
     )
 
 
@@ -197,7 +198,8 @@ class RescheduleSerializer(StrictFields, serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=64,
-        help_text="IANA zone the time is written in; defaults to the post's.",
+        help_text="IANA zone a time without offset is written in; the post keeps its zone "
+        "when none is sent.",
     )
 
 

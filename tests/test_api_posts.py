@@ -387,17 +387,23 @@ def test_it_reports_a_published_delivery_on_cancel_and_reschedule_without_undoin
     assert cancelled.json()["post"]["status"] == PostStatus.COMPLETED
 
 
-def test_it_reads_a_new_time_without_offset_in_the_zone_the_post_was_written_in(
+def test_it_moves_a_post_to_a_local_time_in_the_zone_sent_and_keeps_the_posts_zone_otherwise(
     alice_api, alice_sky
 ):
     day = timezone.now().date() + timedelta(days=5)
     post = create_post(
         alice_api, [alice_sky], scheduled_at=f"{day}T09:00", timezone="Asia/Kolkata"
     )
+    url = f"/api/posts/{post['id']}/reschedule/"
 
-    moved = alice_api.post(
-        f"/api/posts/{post['id']}/reschedule/", {"scheduled_at": f"{day}T10:00"}, format="json"
+    naive = alice_api.post(url, {"scheduled_at": f"{day}T10:00"}, format="json")
+    local = alice_api.post(
+        url, {"scheduled_at": f"{day}T10:00", "timezone": "Asia/Kolkata"}, format="json"
     )
+    offset = alice_api.post(url, {"scheduled_at": f"{day}T06:00:00Z"}, format="json")
 
-    assert moved.status_code == 200, moved.json()
-    assert moved.json()["post"]["scheduled_at"] == f"{day}T04:30:00Z"
+    assert naive.status_code == 400
+    assert naive.json()["code"] == "naive_datetime"
+    assert local.json()["post"]["scheduled_at"] == f"{day}T04:30:00Z"
+    assert offset.json()["post"]["scheduled_at"] == f"{day}T06:00:00Z"
+    assert offset.json()["post"]["timezone"] == "Asia/Kolkata"

@@ -68,7 +68,7 @@ def test_it_rounds_a_fraction_of_a_second_up_to_the_next_whole_second():
     assert schedule.at == datetime(2026, 3, 2, 9, 0, 1, tzinfo=UTC)
 
 
-def test_it_reads_a_moved_time_without_offset_in_the_posts_own_zone():
-    schedule = parse_schedule("2026-03-02T10:00:00", None, default_tz="Asia/Kolkata")
-    assert schedule.at == datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
-    assert schedule.timezone == "Asia/Kolkata"
+def test_it_refuses_a_moved_time_without_offset_even_when_the_post_has_a_zone():
+    with pytest.raises(HayonError) as refused:
+        parse_schedule("2026-03-02T10:00:00", None, default_tz="Asia/Kolkata")
+    assert refused.value.code == "naive_datetime"
