@@ -1,5 +1,7 @@
-"""Refuse to start in production with settings that would be unsafe on the internet."""
+"""Refuse to start with settings that would be unsafe on the internet, or a database too old
+for the statements Hayon relies on."""
 
+import sqlite3
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -31,4 +33,22 @@ def check_production_settings(settings: dict[str, Any]) -> None:
     if problems:
         raise ImproperlyConfigured(
             "Refusing to start with HAYON_ENV=production: " + "; ".join(problems) + "."
+        )
+
+
+# UPDATE ... RETURNING, with which deliveries are claimed (posts/dispatch.py, publishing.py).
+SQLITE_RETURNING = (3, 35, 0)
+
+
+def check_sqlite_version(settings: dict[str, Any], version: tuple[int, ...] | None = None) -> None:
+    """Raise ImproperlyConfigured when the database is SQLite older than 3.35."""
+    if not settings["DATABASES"]["default"]["ENGINE"].endswith("sqlite3"):
+        return
+
+    version = version or sqlite3.sqlite_version_info
+    if version < SQLITE_RETURNING:
+        found = ".".join(map(str, version))
+        raise ImproperlyConfigured(
+            f"SQLite {found} is too old: Hayon needs 3.35 or newer (UPDATE ... RETURNING). "
+            "Use a Python built with a newer SQLite, or PostgreSQL through DATABASE_URL."
         )

@@ -329,6 +329,7 @@ if HAYON_LOG_FORMAT == "json":
     CELERY_WORKER_HIJACK_ROOT_LOGGER = False
     LOGGING["loggers"]["celery"] = {"level": "INFO", "propagate": True}
 
-from hayon.checks import check_production_settings  # noqa: E402
+from hayon.checks import check_production_settings, check_sqlite_version  # noqa: E402
 
 check_production_settings(globals())
+check_sqlite_version(globals())

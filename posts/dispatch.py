@@ -19,6 +19,12 @@ from posts.models import WAITING, Delivery, DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
+# Plain strings: a database driver need not know Django's choices.
+PENDING, QUEUED = DeliveryStatus.PENDING.value, DeliveryStatus.QUEUED.value
+WAITING_VALUES = [status.value for status in WAITING]
+# Enough ids for one statement, well within SQLite's limit on parameters.
+CLAIM_BATCH = 500
+
 
 def countdown_for(due: datetime | None, now: datetime) -> int | None:
     """Return the whole-second countdown for a message due at `due`, or None to send now.
@@ -76,13 +82,6 @@ def update_returning(assignments: str, condition: str, params: list) -> list[Del
 
 def placeholders(values: list) -> str:
     return ", ".join(["%s"] * len(values))
-
-
-# Plain strings: a database driver need not know Django's choices.
-PENDING, QUEUED = DeliveryStatus.PENDING.value, DeliveryStatus.QUEUED.value
-WAITING_VALUES = [status.value for status in WAITING]
-# Enough ids for one statement, well within SQLite's limit on parameters.
-CLAIM_BATCH = 500
 
 
 def enqueue_if_due(delivery_ids: list[int]) -> int:

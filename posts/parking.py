@@ -11,6 +11,9 @@ or lost) is sent again all the same.
 import logging
 from dataclasses import dataclass, field
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
+
 from hayon.celery import app
 from hayon.errors import Conflict
 from hayon.topology import parking_queue
@@ -18,6 +21,9 @@ from posts.models import Delivery, DeliveryStatus
 from posts.services import not_retryable, retry_delivery
 
 logger = logging.getLogger(__name__)
+
+# What a broker that is down or drops the connection raises through kombu and py-amqp.
+BROKER_ERRORS = (OSError, KombuError, AMQPError)
 
 
 @dataclass
@@ -125,7 +131,24 @@ def retry(delivery: Delivery) -> Delivery:
     if delivery.status != DeliveryStatus.PARKED:
         return retry_delivery(delivery)
 
-    report = replay({delivery.pk})
+    try:
+        report = replay({delivery.pk})
+    except BROKER_ERRORS as exc:
+        # The database decides what is parked: without the broker the retry still stands,
+        # and the message left in the lot is dropped as stale by the next replay.
+        logger.warning(
+            "parking lot unreachable, retrying from the database post=%s delivery=%s "
+            "platform=%s: %s",
+            delivery.post_id,
+            delivery.pk,
+            delivery.platform,
+            exc,
+        )
+        delivery.refresh_from_db()
+        if delivery.status == DeliveryStatus.PARKED:
+            return retry_delivery(delivery)
+        return delivery
+
     delivery.refresh_from_db()
     if delivery.pk not in report.replayed:
         raise not_retryable(delivery)

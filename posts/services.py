@@ -426,7 +426,10 @@ def retry_delivery(delivery: Delivery) -> Delivery:
         state = locked.platform_state
         if locked.status == DeliveryStatus.UNCONFIRMED:
             state = {**state, RETRIED_BY_PERSON: True}
-        Delivery.objects.filter(pk=locked.pk).update(
+        # The row lock does nothing on SQLite: the compare-and-set holds there too.
+        retried = Delivery.objects.filter(
+            pk=locked.pk, version=locked.version, status=locked.status
+        ).update(
             status=DeliveryStatus.PENDING,
             next_attempt_at=timezone.now(),
             enqueued_at=None,
@@ -435,6 +438,8 @@ def retry_delivery(delivery: Delivery) -> Delivery:
             version=F("version") + 1,
             updated_at=timezone.now(),
         )
+        if not retried:
+            raise not_retryable(delivery)
         enqueue_on_commit([delivery.pk])
 
     logger.info(

@@ -32,7 +32,9 @@ def account(alice_api, pds):
 
 
 def at(seconds: float) -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=seconds)
+    """Return a whole-second instant about `seconds` from now: Hayon rounds fractions up, which
+    would otherwise count as lateness."""
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
 
 
 def schedule(api, account, text: str, when: datetime) -> int:

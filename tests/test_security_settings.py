@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
+
+from hayon.checks import check_sqlite_version
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -158,3 +161,13 @@ def test_development_runs_with_the_default_secret_but_production_says_why_not():
     assert production.returncode != 0
     for complaint in ("SECRET_KEY", "HAYON_CREDENTIALS_KEYS"):
         assert complaint in production.stderr
+
+
+def test_it_refuses_a_sqlite_too_old_to_claim_deliveries():
+    sqlite = {"DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3"}}}
+    postgres = {"DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql"}}}
+
+    with pytest.raises(ImproperlyConfigured, match=r"SQLite 3\.31\.1 is too old"):
+        check_sqlite_version(sqlite, (3, 31, 1))
+    check_sqlite_version(sqlite, (3, 35, 0))
+    check_sqlite_version(postgres, (3, 31, 1))

@@ -39,9 +39,10 @@ class Command(BaseCommand):
                 f"delivery={message.delivery_id} platform={message.platform} "
                 f"version={message.version} reason={message.reason}"
             )
-        for delivery_id in parking.parked_without_message({m.delivery_id for m in messages}):
+        without = parking.parked_without_message({m.delivery_id for m in messages})
+        for delivery_id in without:
             self.stdout.write(f"delivery={delivery_id} parked, no message in the parking lot")
-        if not messages:
+        if not messages and not without:
             self.stdout.write("The parking lot is empty.")
 
     def report(self, report: parking.ReplayReport) -> None:
