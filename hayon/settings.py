@@ -134,11 +134,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's JSON parser, except that a body nested too deeply to read is a parse error.
-    "DEFAULT_PARSER_CLASSES": [
-        "hayon.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: ids and texts are checked for their JSON types, which form data cannot carry.
+    # POST /api/auth/token/ also takes form data (hayon/tokens/api.py).
+    "DEFAULT_PARSER_CLASSES": ["hayon.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["hayon.throttles.UserThrottle", "hayon.throttles.TokenThrottle"],
     "DEFAULT_PAGINATION_CLASS": "hayon.pagination.Pagination",
     "PAGE_SIZE": env.int("HAYON_API_PAGE_SIZE", default=50),

@@ -83,3 +83,17 @@ def test_a_foreign_or_missing_id_is_404_in_the_error_shape(alice_api):
 
         assert response.status_code == 404, path
         assert response.json()["code"] == "not_found"
+
+
+def test_a_form_encoded_post_is_415_while_the_token_exchange_still_takes_forms(alice, alice_api):
+    account = account_for(alice)
+
+    post = alice_api.post("/api/posts/", {"text": "Hi", "accounts": [account.pk]})
+    token = Client().post(
+        "/api/auth/token/", {"username": "alice", "password": "alice-password-1"}
+    )
+
+    assert post.status_code == 415
+    assert post.json()["code"] == "unsupported_media_type"
+    assert token.status_code == 200
+    assert token.json()["token"]

@@ -6,9 +6,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hayon.parsers import JSONParser
 from hayon.serializers import strict
 from hayon.throttles import LoginThrottle
 from hayon.tokens.models import ApiToken
@@ -71,6 +73,8 @@ class ObtainTokenView(ObtainAuthToken):
 
     authentication_classes = ()
     throttle_classes = (LoginThrottle,)
+    # Form data too, for `curl -d username=... -d password=...`.
+    parser_classes = (JSONParser, FormParser, MultiPartParser)
     # DRF's own body, refusing fields it does not take like every other endpoint.
     serializer_class = strict(AuthTokenSerializer)
 
