@@ -515,6 +515,22 @@
   async function createPost(draft) {
     const key = draft ? newKey() : state.submitKey;
     const answer = await Hayon.api("POST", "/api/posts/", body(draft), { "Idempotency-Key": key });
+    if (answer.data && answer.data.code === "idempotency_key_reused") {
+      // An earlier send made the post but its answer was lost, and the text has changed
+      // since: say so, and let a further send make a new post on purpose.
+      state.submitKey = newKey();
+      return failed({
+        data: {
+          errors: [
+            {
+              message:
+                `${answer.data.message}. The earlier version is already in your posts; ` +
+                "send again to make this one as a new post.",
+            },
+          ],
+        },
+      });
+    }
     if (!answer.ok) return failed(answer);
 
     if (draft) return draftSaved(answer.data.id);

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from platforms.mastodon.rules import DEFAULT_LIMITS
+from posts.models import Post
 from tests.e2e.conftest import PASSWORD, screenshot, sign_in
 from tests.support.api import account_for
 
@@ -50,3 +51,36 @@ def test_the_counter_uses_the_instances_own_limit_and_the_preview_marks_links_an
     page.get_by_label("Text", exact=True).fill("y" * 4978 + " #hayon " + LINK)
     expect(counter.locator(".count")).to_have_text("5009")
     expect(counter).to_have_class(re.compile(r"\bover\b"))
+
+
+def test_a_lost_answer_then_an_edit_never_makes_a_silent_duplicate(page, alice, bluesky_account):
+    lost = []
+
+    def lose_the_first_answer(route):
+        # The server makes the post; the browser never hears back, as on a dropped connection.
+        if not lost:
+            lost.append(route.fetch().status)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/posts/", lose_the_first_answer)
+    sign_in(page, "alice", PASSWORD)
+    page.get_by_role("link", name="New post").click()
+    page.get_by_label(f"Bluesky {bluesky_account.handle}").check()
+    page.get_by_label("Text", exact=True).fill("First version")
+    page.get_by_role("button", name="Post now").click()
+    expect(page.locator("#compose-errors")).to_contain_text("could not be reached")
+
+    page.get_by_label("Text", exact=True).fill("Second version")
+    page.get_by_role("button", name="Post now").click()
+    expect(page.locator("#compose-errors")).to_contain_text("already in your posts")
+    assert list(Post.objects.values_list("text", flat=True)) == ["First version"]
+
+    page.get_by_role("button", name="Post now").click()
+    page.wait_for_url(re.compile(r"/posts/\d+/$"))
+    assert lost == [201]
+    assert sorted(Post.objects.values_list("text", flat=True)) == [
+        "First version",
+        "Second version",
+    ]
