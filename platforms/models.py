@@ -92,7 +92,8 @@ class Account(models.Model):
     def mark_active(self) -> None:
         self.health = AccountHealth.ACTIVE
         self.health_reason = ""
-        self.save(update_fields=["health", "health_reason", "updated_at"])
+        self.last_error = ""
+        self.save(update_fields=["health", "health_reason", "last_error", "updated_at"])
 
     def reconnect_message(self) -> str:
         return f"reconnect {self.get_platform_display()} account {self.handle}"

@@ -90,12 +90,10 @@ def connect_account(owner, platform: str, data: dict) -> tuple[Account, bool]:
 def check_account(account: Account) -> Account:
     """Ask the platform whether the credentials still work; record the answer on the account.
 
-    An older last_error is cleared first, so afterwards the error shown is this check's
-    alone (a passing check only resets the health, and would otherwise leave it in place).
+    Afterwards the error shown is this check's alone: a passing check clears an older one.
+    An unexpected failure leaves the account as it was.
     """
     was = account.health
-    account.last_error = ""
-    account.save(update_fields=["last_error", "updated_at"])
 
     try:
         get_publisher(account.platform).check_account(account)
