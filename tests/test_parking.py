@@ -3,6 +3,7 @@
 import socket
 
 import pytest
+from kombu import Connection
 
 from hayon.celery import app as celery_app
 from posts.models import Delivery, DeliveryStatus
@@ -12,21 +13,20 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def broker_down():
-    """Point this process's producer at a port where nothing listens, then put it back."""
+def broker_down(monkeypatch):
+    """Give the parking lot a broker address where nothing listens.
+
+    Only the connection the parking lot opens is pointed there: the app's shared producer
+    pool keeps its own, so later tests still reach the real broker.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
 
-    previous = celery_app.conf.broker_url, celery_app.conf.broker_connection_timeout
-    celery_app.pool.force_close_all()
-    celery_app.conf.broker_url = f"amqp://guest:guest@127.0.0.1:{closed_port}//"
-    celery_app.conf.broker_connection_timeout = 2
-    try:
-        yield
-    finally:
-        celery_app.pool.force_close_all()
-        celery_app.conf.broker_url, celery_app.conf.broker_connection_timeout = previous
+    address = f"amqp://guest:guest@127.0.0.1:{closed_port}//"
+    monkeypatch.setattr(
+        celery_app, "connection_for_write", lambda: Connection(address, connect_timeout=2)
+    )
 
 
 def test_a_parked_delivery_is_retried_from_the_database_when_the_broker_is_down(
