@@ -324,7 +324,10 @@ def test_it_cancels_and_reschedules_a_scheduled_post(alice_api, alice_sky, alice
     assert cancelled.json()["post"]["status"] == PostStatus.CANCELLED
     assert again.status_code == 409
     assert again.json()["code"] == "nothing_to_cancel"
-    assert alice_api.patch(f"/api/posts/{post['id']}/", {"text": "?"}).status_code == 409
+    assert (
+        alice_api.patch(f"/api/posts/{post['id']}/", {"text": "?"}, format="json").status_code
+        == 409
+    )
 
 
 def test_it_shows_a_post_status_and_one_delivery(alice_api, alice_sky):
