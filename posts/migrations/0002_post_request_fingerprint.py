@@ -13,6 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='post',
             name='request_fingerprint',
-            field=models.CharField(blank=True, default='', help_text='SHA-256 of the input the idempotency key was first sent with.', max_length=64),
+            field=models.CharField(
+                blank=True,
+                default='',
+                help_text='SHA-256 of the input the idempotency key was first sent with.',
+                max_length=64,
+            ),
         ),
     ]
