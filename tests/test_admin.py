@@ -254,41 +254,43 @@ def test_it_hides_add_buttons_for_records_that_only_flows_create(admin_client):
         assert admin_client.get(reverse(f"admin:{model}_add")).status_code == 403, model
 
 
-def test_it_rechecks_an_account_with_its_platform(admin_client, alice, pds):
+@pytest.fixture
+def on_pds(alice, pds) -> Account:
+    """Alice's Bluesky account, connected for real on the local PDS."""
     login = pds.create_account("alice")
     account, _ = connect_account(
         alice,
         "bluesky",
         {"handle": login.handle, "app_password": login.password, "service_url": pds.url},
     )
-    account.mark_needs_reconnect("Marked by hand to see the check clear it.")
+    return account
 
-    response = admin_client.post(
+
+def recheck(admin_client, account: Account):
+    return admin_client.post(
         reverse("admin:platforms_account_changelist"),
         {"action": "recheck", "_selected_action": [account.pk]},
         follow=True,
     )
+
+
+def test_it_rechecks_an_account_with_its_platform(admin_client, on_pds):
+    account = on_pds
+    account.mark_needs_reconnect("Marked by hand to see the check clear it.")
+
+    response = recheck(admin_client, account)
 
     account.refresh_from_db()
     assert account.health == AccountHealth.ACTIVE
     assert f"{account}: working." in response.content.decode()
 
 
-def test_a_check_notices_an_app_password_that_no_longer_works(admin_client, alice, pds):
-    login = pds.create_account("alice")
-    account, _ = connect_account(
-        alice,
-        "bluesky",
-        {"handle": login.handle, "app_password": login.password, "service_url": pds.url},
-    )
+def test_a_check_notices_an_app_password_that_no_longer_works(admin_client, on_pds):
+    account = on_pds
     # The session stays valid; only the password is refused, as after a revocation.
     account.store_credentials({**account.credentials, "app_password": "revoked-password"})
 
-    admin_client.post(
-        reverse("admin:platforms_account_changelist"),
-        {"action": "recheck", "_selected_action": [account.pk]},
-        follow=True,
-    )
+    recheck(admin_client, account)
 
     account.refresh_from_db()
     assert account.health == AccountHealth.NEEDS_RECONNECT
